@@ -1,0 +1,51 @@
+// base64url.h
+//
+// Strict base64url (RFC 7515 §2) for JWS segments, and the lenient standard
+// base64 that `.b64` key files use. Pure functions: thread-safe, no state.
+#ifndef TOKEND_DAEMON_AUTH_BASE64URL_H_
+#define TOKEND_DAEMON_AUTH_BASE64URL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tokend::auth {
+
+// Base64UrlDecodedSize()
+//
+// Bytes that decoding `encoded_len` characters yields (an upper bound when
+// the length is invalid).
+constexpr size_t Base64UrlDecodedSize(size_t encoded_len) {
+  return encoded_len / 4 * 3 + (encoded_len % 4 == 0 ? 0 : encoded_len % 4 - 1);
+}
+
+// Base64UrlDecode()
+//
+// Decodes unpadded base64url from `in` into `out` (replacing its contents).
+// Returns false, leaving `out` unspecified, on padding, on a character
+// outside the alphabet, on a length of 1 mod 4, or on non-zero trailing
+// bits: every byte string has exactly one accepted encoding.
+[[nodiscard]] bool Base64UrlDecode(std::string_view in, std::string& out);
+
+// Base64UrlDecodeTo()
+//
+// As Base64UrlDecode(), into `out`, which must have room for
+// Base64UrlDecodedSize(in.size()) bytes. Sets *out_len on success.
+[[nodiscard]] bool Base64UrlDecodeTo(std::string_view in, uint8_t* out, size_t* out_len);
+
+// Base64UrlEncode()
+//
+// Encodes `in` as unpadded base64url.
+std::string Base64UrlEncode(std::string_view in);
+
+// Base64DecodeLenient()
+//
+// Decodes a key file's text: standard or URL alphabet (not mixed), padding
+// optional but correct when present, no whitespace inside. Returns false,
+// leaving `out` unspecified, otherwise.
+[[nodiscard]] bool Base64DecodeLenient(std::string_view in, std::string& out);
+
+}  // namespace tokend::auth
+
+#endif  // TOKEND_DAEMON_AUTH_BASE64URL_H_
