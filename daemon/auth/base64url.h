@@ -42,8 +42,9 @@ std::string Base64UrlEncode(std::string_view in);
 // Base64DecodeLenient()
 //
 // Decodes a key file's text: standard or URL alphabet (not mixed), padding
-// optional but correct when present, no whitespace inside. Returns false,
-// leaving `out` unspecified, otherwise.
+// optional but correct when present, no whitespace inside (surrounding
+// whitespace, such as a final newline, is ignored), zero trailing bits.
+// Returns false, leaving `out` unspecified, otherwise.
 [[nodiscard]] bool Base64DecodeLenient(std::string_view in, std::string& out);
 
 }  // namespace tokend::auth

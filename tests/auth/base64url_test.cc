@@ -1,0 +1,234 @@
+#include "daemon/auth/base64url.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+namespace tokend::auth {
+namespace {
+
+constexpr std::string_view kUrlAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string Decode(std::string_view in, bool* ok) {
+  std::string out;
+  *ok = Base64UrlDecode(in, out);
+  return out;
+}
+
+TEST(Base64UrlTest, Rfc4648Vectors) {
+  // RFC 4648 §10, unpadded, and the same in the URL alphabet.
+  const std::pair<std::string_view, std::string_view> kVectors[] = {
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+  };
+  for (const auto& [plain, enc] : kVectors) {
+    EXPECT_EQ(Base64UrlEncode(plain), enc);
+    bool ok = false;
+    EXPECT_EQ(Decode(enc, &ok), plain);
+    EXPECT_TRUE(ok) << enc;
+  }
+}
+
+TEST(Base64UrlTest, UsesUrlAlphabet) {
+  const std::string bytes("\xfb\xff\xbf", 3);
+  EXPECT_EQ(Base64UrlEncode(bytes), "-_-_");
+  bool ok = false;
+  EXPECT_EQ(Decode("-_-_", &ok), bytes);
+  EXPECT_TRUE(ok);
+  Decode("+/+/", &ok);
+  EXPECT_FALSE(ok);
+}
+
+TEST(Base64UrlTest, RejectsPadding) {
+  bool ok = true;
+  Decode("Zg==", &ok);
+  EXPECT_FALSE(ok);
+  Decode("Zm8=", &ok);
+  EXPECT_FALSE(ok);
+  Decode("Zg=", &ok);
+  EXPECT_FALSE(ok);
+}
+
+TEST(Base64UrlTest, RejectsLengthOneModFour) {
+  bool ok = true;
+  for (std::string_view s : {"A", "Zm9vA", "Zm9vYmFyA"}) {
+    Decode(s, &ok);
+    EXPECT_FALSE(ok) << s;
+  }
+}
+
+TEST(Base64UrlTest, RejectsEveryCharacterOutsideAlphabetAtEveryPosition) {
+  for (int c = 0; c < 256; ++c) {
+    if (kUrlAlphabet.find(static_cast<char>(c)) != std::string_view::npos) continue;
+    // Positions across a two-quantum step, a single quantum and the tail.
+    for (size_t len : {2u, 3u, 4u, 8u, 11u, 12u, 14u}) {
+      for (size_t pos = 0; pos < len; ++pos) {
+        std::string s(len, 'A');
+        s[pos] = static_cast<char>(c);
+        bool ok = true;
+        Decode(s, &ok);
+        EXPECT_FALSE(ok) << "char " << c << " len " << len << " pos " << pos;
+      }
+    }
+  }
+}
+
+TEST(Base64UrlTest, RejectsNonZeroTrailingBits) {
+  bool ok = true;
+  Decode("Zh", &ok);  // 'h' = 33: low 4 bits set
+  EXPECT_FALSE(ok);
+  Decode("Zm9", &ok);  // '9' = 61: low 2 bits set
+  EXPECT_FALSE(ok);
+  Decode("Zm8", &ok);
+  EXPECT_TRUE(ok);
+}
+
+TEST(Base64UrlTest, RoundTripRandomBytes) {
+  std::mt19937 rng(12345);
+  std::vector<uint8_t> buf;
+  for (int iter = 0; iter < 2000; ++iter) {
+    const size_t len = rng() % 300;
+    std::string bytes(len, '\0');
+    for (auto& b : bytes) b = static_cast<char>(rng());
+    const std::string enc = Base64UrlEncode(bytes);
+    ASSERT_EQ(enc.find_first_not_of(kUrlAlphabet), std::string::npos);
+    ASSERT_EQ(enc.find('='), std::string::npos);
+    bool ok = false;
+    ASSERT_EQ(Decode(enc, &ok), bytes);
+    ASSERT_TRUE(ok);
+    // The no-allocation variant writes exactly Base64UrlDecodedSize bytes.
+    buf.assign(Base64UrlDecodedSize(enc.size()) + 1, 0xAA);
+    size_t n = 0;
+    ASSERT_TRUE(Base64UrlDecodeTo(enc, buf.data(), &n));
+    ASSERT_EQ(n, len);
+    ASSERT_EQ(n, Base64UrlDecodedSize(enc.size()));
+    ASSERT_EQ(std::string(reinterpret_cast<char*>(buf.data()), n), bytes);
+    ASSERT_EQ(buf[n], 0xAA);
+  }
+}
+
+// Every other spelling of the same bytes is rejected: changing any one
+// character of a canonical encoding to any other alphabet character either
+// decodes to different bytes or fails; and appending padding fails.
+TEST(Base64UrlTest, EveryNonCanonicalVariantRejected) {
+  std::mt19937 rng(777);
+  for (int iter = 0; iter < 200; ++iter) {
+    const size_t len = 1 + rng() % 20;
+    std::string bytes(len, '\0');
+    for (auto& b : bytes) b = static_cast<char>(rng());
+    const std::string enc = Base64UrlEncode(bytes);
+    for (size_t pos = 0; pos < enc.size(); ++pos) {
+      for (char c : kUrlAlphabet) {
+        if (c == enc[pos]) continue;
+        std::string variant = enc;
+        variant[pos] = c;
+        bool ok = false;
+        const std::string dec = Decode(variant, &ok);
+        if (ok) {
+          ASSERT_NE(dec, bytes) << variant;
+          ASSERT_EQ(Base64UrlEncode(dec), variant);  // it is canonical for other bytes
+        }
+      }
+    }
+    bool ok = true;
+    Decode(enc + "=", &ok);
+    EXPECT_FALSE(ok);
+    Decode(enc + "==", &ok);
+    EXPECT_FALSE(ok);
+    Decode(enc + "A", &ok);
+    if (ok) {
+      EXPECT_NE(enc.size() % 4, 0u);
+    }
+  }
+}
+
+// Exhaustive over all 2- and 3-character strings: accepted exactly when the
+// string is the encoding of what it decodes to.
+TEST(Base64UrlTest, ExhaustiveShortStringsAcceptedIffCanonical) {
+  for (char a : kUrlAlphabet) {
+    for (char b : kUrlAlphabet) {
+      std::string s2{a, b};
+      bool ok = false;
+      std::string d = Decode(s2, &ok);
+      const std::string byte(
+          1, static_cast<char>((kUrlAlphabet.find(a) << 2) | (kUrlAlphabet.find(b) >> 4)));
+      EXPECT_EQ(ok, Base64UrlEncode(byte) == s2) << s2;
+      if (ok) {
+        EXPECT_EQ(d, byte);
+      }
+      for (char c : kUrlAlphabet) {
+        std::string s3{a, b, c};
+        d = Decode(s3, &ok);
+        const uint32_t v =
+            (kUrlAlphabet.find(a) << 12) | (kUrlAlphabet.find(b) << 6) | kUrlAlphabet.find(c);
+        const std::string bytes{static_cast<char>(v >> 10), static_cast<char>((v >> 2) & 0xFF)};
+        EXPECT_EQ(ok, Base64UrlEncode(bytes) == s3) << s3;
+        if (ok) {
+          EXPECT_EQ(d, bytes);
+        }
+      }
+    }
+  }
+}
+
+TEST(Base64UrlTest, DecodedSize) {
+  EXPECT_EQ(Base64UrlDecodedSize(0), 0u);
+  EXPECT_EQ(Base64UrlDecodedSize(2), 1u);
+  EXPECT_EQ(Base64UrlDecodedSize(3), 2u);
+  EXPECT_EQ(Base64UrlDecodedSize(4), 3u);
+  EXPECT_EQ(Base64UrlDecodedSize(43), 32u);
+  EXPECT_EQ(Base64UrlDecodedSize(86), 64u);
+}
+
+std::string Lenient(std::string_view in, bool* ok) {
+  std::string out;
+  *ok = Base64DecodeLenient(in, out);
+  return out;
+}
+
+TEST(Base64LenientTest, AcceptsBothAlphabetsPaddedOrNot) {
+  const std::string bytes("\xfb\xff\xbf\x01", 4);
+  bool ok = false;
+  for (std::string_view s :
+       {"+/+/AQ==", "+/+/AQ", "-_-_AQ==", "-_-_AQ", "+/+/AQ==\n", "  -_-_AQ\r\n"}) {
+    EXPECT_EQ(Lenient(s, &ok), bytes) << s;
+    EXPECT_TRUE(ok) << s;
+  }
+  EXPECT_EQ(Lenient("Zm9vYg==", &ok), "foob");
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(Lenient("Zm9vYmE=", &ok), "fooba");
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(Lenient("Zm9vYmFy", &ok), "foobar");
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(Lenient("", &ok), "");
+  EXPECT_TRUE(ok);
+}
+
+TEST(Base64LenientTest, Rejects) {
+  bool ok = true;
+  for (std::string_view s : {
+           "+/-_",        // mixed alphabets
+           "Zm9v YmFy",   // whitespace inside
+           "Zm9v\nYmFy",  // newline inside
+           "Zm9vYg=",     // short padding
+           "Zm9vYmE==",   // too much padding
+           "Zm9vYmFy====",
+           "Zg===",
+           "=",
+           "==",
+           "Zm9vYmFy=",  // padding after a full quantum
+           "Zm=9",       // padding in the middle
+           "Zm9vY",      // length 1 mod 4
+           "Zh==",       // non-zero trailing bits
+           "Zm9vYg!=",
+       }) {
+    Lenient(s, &ok);
+    EXPECT_FALSE(ok) << s;
+  }
+}
+
+}  // namespace
+}  // namespace tokend::auth
