@@ -1,0 +1,305 @@
+#include "daemon/auth/token_cache.h"
+
+#include <sys/mman.h>
+#include <sys/random.h>
+
+#include <atomic>
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "highwayhash/highwayhash_target.h"
+#include "highwayhash/instruction_sets.h"
+
+namespace tokend::auth {
+
+using token_cache_internal::Entry;
+using token_cache_internal::kEntryWords;
+
+namespace {
+
+constexpr size_t kMaxBuckets = (size_t{1} << 32) / TokenCache::kWays;
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+template <typename T>
+std::atomic_ref<T> Atomic(T& word) {
+  return std::atomic_ref<T>(word);
+}
+
+// Word indexes of the fields Insert() reads without the seqlock.
+constexpr size_t kDeadAtWord = offsetof(Entry, dead_at) / sizeof(uint64_t);
+static_assert(offsetof(Entry, tag) == 0);
+static_assert(offsetof(Entry, dead_at) % sizeof(uint64_t) == 0);
+
+uint32_t HintOf(const TokenCacheKey& key) {
+  uint32_t hint = static_cast<uint32_t>(key.tag[1] >> 32);
+  return hint == 0 ? 1 : hint;  // 0 marks an empty slot
+}
+
+int64_t DeadAt(const ClaimsView& claims, int64_t leeway) {
+  if (!claims.has(kClaimExp)) return kNever;
+  int64_t dead_at;
+  if (__builtin_add_overflow(claims.exp, leeway, &dead_at)) return kNever;
+  return dead_at;
+}
+
+// Lays `claims` out in `e`. Returns false when the strings do not fit.
+bool Pack(const ClaimsView& claims, Entry* e) {
+  constexpr size_t kMaxLen = std::numeric_limits<uint8_t>::max();
+  if (claims.iss.size() > kMaxLen || claims.sub.size() > kMaxLen || claims.jti.size() > kMaxLen ||
+      claims.aud.size() > TokenCache::kMaxAudiences) {
+    return false;
+  }
+  size_t total = claims.iss.size() + claims.sub.size() + claims.jti.size();
+  for (std::string_view aud : claims.aud) {
+    if (aud.size() > kMaxLen) return false;
+    total += 1 + aud.size();
+  }
+  if (total > TokenCache::kStringBytes) return false;
+
+  e->present = static_cast<uint8_t>(claims.present);
+  e->exp = claims.exp;
+  e->nbf = claims.nbf;
+  e->iat = claims.iat;
+  e->iss_len = static_cast<uint8_t>(claims.iss.size());
+  e->sub_len = static_cast<uint8_t>(claims.sub.size());
+  e->jti_len = static_cast<uint8_t>(claims.jti.size());
+  e->aud_count = static_cast<uint8_t>(claims.aud.size());
+  char* p = e->strings;
+  for (std::string_view s : {claims.iss, claims.sub, claims.jti}) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  char* aud_start = p;
+  for (std::string_view aud : claims.aud) {
+    *p++ = static_cast<char>(aud.size());
+    std::memcpy(p, aud.data(), aud.size());
+    p += aud.size();
+  }
+  e->aud_bytes = static_cast<uint8_t>(p - aud_start);
+  return true;
+}
+
+}  // namespace
+
+// One cache line of steering state, then kWays slots. Zero-filled memory is
+// an empty bucket.
+struct alignas(64) TokenCache::Bucket {
+  struct Slot {
+    uint64_t seq;  // odd while a writer owns the slot
+    uint64_t words[kEntryWords];
+  };
+  uint32_t hint[kWays];  // tag bits of the slot's entry; 0 = empty
+  uint8_t ref[kWays];    // CLOCK reference bytes
+  uint32_t hand;         // CLOCK hand (mod kWays)
+  alignas(64) Slot slot[kWays];
+};
+static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
+static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
+static_assert(std::atomic_ref<uint8_t>::is_always_lock_free);
+
+absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& options) {
+  static_assert(sizeof(Bucket::Slot) == 192);
+  static_assert(offsetof(Bucket, slot) == 64);
+  static_assert(sizeof(Bucket) == 64 + kWays * sizeof(Bucket::Slot));
+  if (options.max_entries == 0) {
+    return absl::InvalidArgumentError("token cache: max_entries must be at least 1");
+  }
+  if (options.leeway_seconds < 0) {
+    return absl::InvalidArgumentError("token cache: leeway must not be negative");
+  }
+  const size_t num_buckets = options.max_entries / kWays + (options.max_entries % kWays != 0);
+  if (num_buckets > kMaxBuckets) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token cache: at most ", kMaxBuckets * kWays, " entries"));
+  }
+  uint64_t hash_key[4];
+  ssize_t got = getrandom(hash_key, sizeof(hash_key), 0);
+  if (got != static_cast<ssize_t>(sizeof(hash_key))) {
+    return absl::InternalError(
+        absl::StrCat("token cache: getrandom failed: ", got < 0 ? std::strerror(errno) : "short"));
+  }
+  const size_t map_bytes = num_buckets * sizeof(Bucket);
+  void* mem = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("token cache: cannot map ", map_bytes, " bytes: ", std::strerror(errno)));
+  }
+  std::unique_ptr<TokenCache> cache(new TokenCache(static_cast<Bucket*>(mem), num_buckets,
+                                                   map_bytes, options.leeway_seconds, hash_key));
+  std::memset(hash_key, 0, sizeof(hash_key));
+  return cache;
+}
+
+TokenCache::TokenCache(Bucket* buckets, size_t num_buckets, size_t map_bytes, int64_t leeway,
+                       const uint64_t (&hash_key)[4])
+    : buckets_(buckets), num_buckets_(num_buckets), map_bytes_(map_bytes), leeway_(leeway) {
+  std::memcpy(hash_key_, hash_key, sizeof(hash_key_));
+}
+
+TokenCache::~TokenCache() {
+  munmap(buckets_, map_bytes_);
+  std::memset(hash_key_, 0, sizeof(hash_key_));
+}
+
+size_t TokenCache::BytesPerEntry() { return sizeof(Bucket) / kWays; }
+
+TokenCacheKey TokenCache::KeyOf(std::string_view token) const {
+  highwayhash::HHResult128 tag;
+  highwayhash::InstructionSets::Run<highwayhash::HighwayHash>(hash_key_, token.data(), token.size(),
+                                                              &tag);
+  TokenCacheKey key;
+  key.tag[0] = tag[0];
+  key.tag[1] = tag[1];
+  return key;
+}
+
+TokenCache::Bucket& TokenCache::BucketFor(const TokenCacheKey& key) const {
+  // Lemire's multiply-shift maps the tag onto [0, num_buckets_) without a
+  // division.
+  __extension__ using Wide = unsigned __int128;
+  size_t index = static_cast<size_t>((static_cast<Wide>(key.tag[0]) * num_buckets_) >> 64);
+  return buckets_[index];
+}
+
+bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out) const {
+  Bucket& b = BucketFor(key);
+  const uint32_t hint = HintOf(key);
+  for (size_t w = 0; w < kWays; ++w) {
+    if (Atomic(b.hint[w]).load(std::memory_order_relaxed) != hint) continue;
+    Bucket::Slot& slot = b.slot[w];
+    const uint64_t seq = Atomic(slot.seq).load(std::memory_order_acquire);
+    if (seq & 1) continue;  // a writer owns it: a miss, never a wait
+    uint64_t words[kEntryWords];
+    words[0] = Atomic(slot.words[0]).load(std::memory_order_relaxed);
+    words[1] = Atomic(slot.words[1]).load(std::memory_order_relaxed);
+    if (words[0] != key.tag[0] || words[1] != key.tag[1]) continue;
+    for (size_t i = 2; i < kEntryWords; ++i) {
+      words[i] = Atomic(slot.words[i]).load(std::memory_order_relaxed);
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (Atomic(slot.seq).load(std::memory_order_relaxed) != seq) continue;
+
+    // The copy is one writer's whole entry (invariant 1).
+    Entry& e = out->entry_;
+    std::memcpy(&e, words, sizeof(e));
+    if (now >= e.dead_at) return false;
+    const size_t fixed = size_t{e.iss_len} + e.sub_len + e.jti_len;
+    if (fixed + e.aud_bytes > kStringBytes || e.aud_count > kMaxAudiences) return false;
+
+    ClaimsView& c = out->claims_;
+    c.present = e.present;
+    c.exp = e.exp;
+    c.nbf = e.nbf;
+    c.iat = e.iat;
+    const char* p = e.strings;
+    c.iss = std::string_view(p, e.iss_len);
+    p += e.iss_len;
+    c.sub = std::string_view(p, e.sub_len);
+    p += e.sub_len;
+    c.jti = std::string_view(p, e.jti_len);
+    p += e.jti_len;
+    const char* aud_end = p + e.aud_bytes;
+    for (size_t i = 0; i < e.aud_count; ++i) {
+      if (p >= aud_end) return false;
+      size_t len = static_cast<uint8_t>(*p++);
+      if (len > static_cast<size_t>(aud_end - p)) return false;
+      out->aud_[i] = std::string_view(p, len);
+      p += len;
+    }
+    c.aud = std::span<const std::string_view>(out->aud_.data(), e.aud_count);
+
+    // Mark it recently used; a hot entry is already marked, so its hits
+    // write nothing shared.
+    std::atomic_ref<uint8_t> ref(b.ref[w]);
+    if (ref.load(std::memory_order_relaxed) == 0) ref.store(1, std::memory_order_relaxed);
+    return true;
+  }
+  return false;
+}
+
+bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerprint,
+                        const ClaimsView& claims, int64_t now) {
+  Entry e{};
+  e.tag[0] = key.tag[0];
+  e.tag[1] = key.tag[1];
+  e.key_fingerprint = key_fingerprint;
+  e.alg = static_cast<uint8_t>(alg);
+  e.dead_at = DeadAt(claims, leeway_);
+  if (now >= e.dead_at || !Pack(claims, &e)) return false;
+
+  Bucket& b = BucketFor(key);
+  const uint32_t hint = HintOf(key);
+
+  // Choose the victim. These reads steer the choice only (invariant 2), so
+  // they take no seqlock.
+  size_t victim = kWays;
+  for (size_t w = 0; w < kWays && victim == kWays; ++w) {  // the same token
+    if (Atomic(b.hint[w]).load(std::memory_order_relaxed) == hint &&
+        Atomic(b.slot[w].words[0]).load(std::memory_order_relaxed) == key.tag[0] &&
+        Atomic(b.slot[w].words[1]).load(std::memory_order_relaxed) == key.tag[1]) {
+      victim = w;
+    }
+  }
+  for (size_t w = 0; w < kWays && victim == kWays; ++w) {  // an empty or dead slot
+    if (Atomic(b.hint[w]).load(std::memory_order_relaxed) == 0 ||
+        now >= static_cast<int64_t>(
+                   Atomic(b.slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed))) {
+      victim = w;
+    }
+  }
+  if (victim == kWays) {  // CLOCK: the first unreferenced slot from the hand
+    std::atomic_ref<uint32_t> hand_ref(b.hand);
+    const uint32_t hand = hand_ref.load(std::memory_order_relaxed);
+    size_t w = hand % kWays;
+    for (size_t step = 0; step < 2 * kWays; ++step, w = (w + 1) % kWays) {
+      std::atomic_ref<uint8_t> ref(b.ref[w]);
+      if (ref.load(std::memory_order_relaxed) == 0) break;
+      ref.store(0, std::memory_order_relaxed);
+    }
+    victim = w;
+    hand_ref.store(static_cast<uint32_t>((w + 1) % kWays), std::memory_order_relaxed);
+  }
+
+  // Write it under the slot's seqlock; give up rather than wait.
+  Bucket::Slot& slot = b.slot[victim];
+  std::atomic_ref<uint64_t> seq(slot.seq);
+  uint64_t s = seq.load(std::memory_order_relaxed);
+  if ((s & 1) || !seq.compare_exchange_strong(s, s + 1, std::memory_order_acquire,
+                                              std::memory_order_relaxed)) {
+    return false;
+  }
+  std::atomic_thread_fence(std::memory_order_release);
+  uint64_t words[kEntryWords];
+  std::memcpy(words, &e, sizeof(words));
+  for (size_t i = 0; i < kEntryWords; ++i) {
+    Atomic(slot.words[i]).store(words[i], std::memory_order_relaxed);
+  }
+  // Steering state is written while the slot is owned, so it follows the
+  // order of the writers.
+  Atomic(b.hint[victim]).store(hint, std::memory_order_relaxed);
+  Atomic(b.ref[victim]).store(0, std::memory_order_relaxed);
+  seq.store(s + 2, std::memory_order_release);
+  return true;
+}
+
+size_t TokenCache::CountLive(int64_t now) const {
+  size_t live = 0;
+  for (size_t i = 0; i < num_buckets_; ++i) {
+    Bucket& b = buckets_[i];
+    for (size_t w = 0; w < kWays; ++w) {
+      if (Atomic(b.hint[w]).load(std::memory_order_relaxed) != 0 &&
+          now < static_cast<int64_t>(
+                    Atomic(b.slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed))) {
+        ++live;
+      }
+    }
+  }
+  return live;
+}
+
+}  // namespace tokend::auth

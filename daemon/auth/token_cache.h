@@ -1,0 +1,211 @@
+// token_cache.h
+//
+// TokenCache remembers tokens whose MAC has verified, so that the next
+// request for the same token skips base64url, HMAC and JSON (DESIGN.md
+// "The cache"). What it keeps is what CheckClaims() (policy.h) needs to give
+// the answer a full verification would give: the claims, the header's alg
+// and the fingerprint of the key that verified the token. The caller still
+// checks, on every hit, the clock, the request's audience, the issuers, the
+// revocation list and that the key is still loaded (validator.cc).
+//
+// Thread-safety: every method may be called from any number of threads at
+// once. Lookup() never blocks, never retries and never allocates; Insert()
+// never blocks and never waits for readers (it gives up instead when another
+// writer holds the slot it wants). The cache owns its table; CachedToken
+// copies are owned by the caller.
+//
+// Forgery. Entries are keyed by a 128-bit HighwayHash (a keyed
+// pseudorandom function, arXiv:1612.06257) of the whole token under a key
+// drawn from getrandom() when the cache is created. Finding a second token
+// with the tag of a cached one, without the key, takes about 2^128 tries,
+// no easier than forging the HMAC. The token bytes are not stored, so an
+// entry costs a fixed kBytesPerEntry whatever the token's length.
+//
+// Layout. The table is an array of buckets of kWays slots, each slot a fixed
+// 192 bytes: a sequence word and 23 payload words (tag, key fingerprint,
+// exp/nbf/iat, the instant the entry dies, the claims' lengths and bits,
+// and kStringBytes of iss, sub, jti and aud bytes). A token whose strings do
+// not fit (see Insert()) bypasses the cache. A bucket's first cache line
+// holds one 32-bit hint per slot (tag bits; 0 = empty), one CLOCK reference
+// byte per slot, and the bucket's CLOCK hand.
+//
+// Replacement: CLOCK within a bucket. A hit sets the slot's reference byte,
+// and only when it is clear, so a hot token's hits write no shared line. An
+// insert takes, in hand order, the slot holding the same tag, else an empty
+// or dead slot, else the first slot whose reference byte is clear, clearing
+// the bytes it passes.
+//
+// Publication (a seqlock per slot, as in Boehm, "Can Seqlocks Get Along
+// with Programming Language Memory Models?", MSPC 2012). Every shared word
+// is accessed through std::atomic_ref, so no access is a data race.
+//   Writer: CAS seq from even s to s+1 (acquire; fails if odd or changed:
+//     the writer gives up); atomic_thread_fence(release); payload words
+//     stored relaxed; the slot's hint and reference byte stored relaxed;
+//     seq stored s+2 with release.
+//   Reader: seq loaded with acquire (odd: skip the slot); payload words
+//     loaded relaxed; atomic_thread_fence(acquire); seq loaded relaxed. The
+//     copy is used only when both seq loads are equal: then no writer
+//     touched the slot between them, and the acquire load synchronizes with
+//     the release store that published those words.
+// Invariants:
+//   (1) A payload is used only when read between two equal, even seq
+//       values; seq only grows, in steps of 2 per write, so it never
+//       repeats.
+//   (2) Hints, reference bytes and the hand steer lookups and eviction
+//       only: a stale value costs a miss or a worse victim, never a wrong
+//       answer. A lookup accepts a slot only by its full 128-bit tag.
+//   (3) An entry is inserted only for a token whose MAC verified, and never
+//       answers at or after its token's exp + leeway (Lookup() treats it as
+//       absent, Insert() reuses its slot first).
+//   (4) Entries depend only on the token and the key that verified it, so
+//       every Validator sharing a cache must share one Policy.
+#ifndef TOKEND_DAEMON_AUTH_TOKEN_CACHE_H_
+#define TOKEND_DAEMON_AUTH_TOKEN_CACHE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "daemon/auth/claims.h"
+#include "daemon/auth/status.h"
+
+namespace tokend::auth {
+
+namespace token_cache_internal {
+
+// Bytes of iss, sub, jti and aud (each aud value preceded by its length
+// byte) one entry can hold.
+inline constexpr size_t kStringBytes = 120;
+
+// One slot's payload, copied word by word under the slot's seqlock.
+struct Entry {
+  uint64_t tag[2];
+  uint64_t key_fingerprint;
+  int64_t exp;
+  int64_t nbf;
+  int64_t iat;
+  int64_t dead_at;  // first instant the entry no longer answers
+  uint8_t present;  // ClaimBit values
+  uint8_t alg;      // Alg
+  uint8_t iss_len;
+  uint8_t sub_len;
+  uint8_t jti_len;
+  uint8_t aud_count;
+  uint8_t aud_bytes;  // length bytes included
+  uint8_t reserved;
+  char strings[kStringBytes];  // iss | sub | jti | (len, aud)...
+};
+static_assert(sizeof(Entry) % sizeof(uint64_t) == 0);
+inline constexpr size_t kEntryWords = sizeof(Entry) / sizeof(uint64_t);
+
+}  // namespace token_cache_internal
+
+// The tag of one token under one cache's key: computed once per request and
+// used for the lookup and, on a miss, the insert.
+struct TokenCacheKey {
+  uint64_t tag[2] = {0, 0};
+};
+
+// A hit: a private copy of one entry, with views into itself. Not copyable
+// (the views would dangle); reuse one per thread.
+class CachedToken {
+ public:
+  CachedToken() = default;
+  CachedToken(const CachedToken&) = delete;
+  CachedToken& operator=(const CachedToken&) = delete;
+
+  // The header's alg when the token verified.
+  Alg alg() const { return static_cast<Alg>(entry_.alg); }
+  // Key::fingerprint of the key that verified it.
+  uint64_t key_fingerprint() const { return entry_.key_fingerprint; }
+  // The token's claims; views valid until this object is next written.
+  const ClaimsView& claims() const { return claims_; }
+
+ private:
+  friend class TokenCache;
+  static constexpr size_t kMaxAudiences = 16;
+  token_cache_internal::Entry entry_{};
+  std::array<std::string_view, kMaxAudiences> aud_{};
+  ClaimsView claims_;
+};
+
+class TokenCache {
+ public:
+  static constexpr size_t kWays = 8;
+  static constexpr size_t kStringBytes = token_cache_internal::kStringBytes;
+  static constexpr size_t kMaxAudiences = CachedToken::kMaxAudiences;
+
+  struct Options {
+    // Entries the cache holds at most (rounded up to a multiple of kWays).
+    size_t max_entries = 1'000'000;
+    // The policy's leeway: an entry dies at its token's exp + leeway.
+    int64_t leeway_seconds = 30;
+  };
+
+  // Create()
+  //
+  // Reserves the table (anonymous memory: pages cost RAM only once written)
+  // and draws the hash key. Fails with InvalidArgument when max_entries is
+  // 0 (callers leave caching off instead) or above 2^32, or leeway is
+  // negative; ResourceExhausted when the table cannot be mapped; Internal
+  // when no random key can be drawn.
+  static absl::StatusOr<std::unique_ptr<TokenCache>> Create(const Options& options);
+  ~TokenCache();
+  TokenCache(const TokenCache&) = delete;
+  TokenCache& operator=(const TokenCache&) = delete;
+
+  // KeyOf()
+  //
+  // The 128-bit keyed tag of the whole `token`.
+  TokenCacheKey KeyOf(std::string_view token) const;
+
+  // Lookup()
+  //
+  // Copies the entry tagged `key` into *out and returns true when it is
+  // present and alive at `now`. Returns false (a miss) otherwise, including
+  // when a writer is rewriting the slot at that moment.
+  [[nodiscard]] bool Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out) const;
+
+  // Insert()
+  //
+  // Records that the token tagged `key` verified under the key whose
+  // fingerprint is `key_fingerprint`, with header `alg` and `claims`.
+  // REQUIRES: the token's MAC verified and its claims parsed into `claims`.
+  // Returns false, storing nothing, when the entry would be dead at `now`,
+  // when iss + sub + jti + the aud values (one extra byte each) exceed
+  // kStringBytes, any one of them exceeds 255 bytes or there are more than
+  // kMaxAudiences aud values (such tokens bypass the cache), or when another
+  // writer holds the chosen slot.
+  bool Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerprint, const ClaimsView& claims,
+              int64_t now);
+
+  // Entries the table can hold.
+  size_t capacity() const { return num_buckets_ * kWays; }
+
+  // Slots holding an entry alive at `now`. Scans the table: for tests and
+  // benchmarks, not the request path.
+  size_t CountLive(int64_t now) const;
+
+  // Table bytes per entry (the bucket header shared among kWays slots
+  // included).
+  static size_t BytesPerEntry();
+
+ private:
+  struct Bucket;
+  TokenCache(Bucket* buckets, size_t num_buckets, size_t map_bytes, int64_t leeway,
+             const uint64_t (&hash_key)[4]);
+  Bucket& BucketFor(const TokenCacheKey& key) const;
+
+  Bucket* buckets_;
+  size_t num_buckets_;
+  size_t map_bytes_;
+  int64_t leeway_;
+  uint64_t hash_key_[4];
+};
+
+}  // namespace tokend::auth
+
+#endif  // TOKEND_DAEMON_AUTH_TOKEN_CACHE_H_

@@ -1,0 +1,292 @@
+// Unit tests of TokenCache: what an entry keeps, when it dies, which tokens
+// bypass the cache, and the CLOCK replacement within a bucket.
+#include "daemon/auth/token_cache.h"
+
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace tokend::auth {
+namespace {
+
+using ::testing::ElementsAre;
+
+constexpr int64_t kNow = 1'700'000'000;
+constexpr int64_t kLeeway = 30;
+
+std::unique_ptr<TokenCache> MakeCache(size_t entries) {
+  TokenCache::Options options;
+  options.max_entries = entries;
+  options.leeway_seconds = kLeeway;
+  absl::StatusOr<std::unique_ptr<TokenCache>> cache = TokenCache::Create(options);
+  EXPECT_TRUE(cache.ok()) << cache.status();
+  return cache.ok() ? *std::move(cache) : nullptr;
+}
+
+// Claims with every registered claim present and two audiences.
+struct FullClaims {
+  std::vector<std::string_view> aud = {"api.example", "web.example"};
+  ClaimsView view;
+  FullClaims() {
+    view.present =
+        kClaimExp | kClaimNbf | kClaimIat | kClaimIss | kClaimSub | kClaimAud | kClaimJti;
+    view.exp = kNow + 3600;
+    view.nbf = kNow - 10;
+    view.iat = kNow - 20;
+    view.iss = "https://idp.example";
+    view.sub = "user-42";
+    view.jti = "jti-0001";
+    view.aud = aud;
+  }
+};
+
+ClaimsView ExpiringAt(int64_t exp) {
+  ClaimsView c;
+  c.present = kClaimExp;
+  c.exp = exp;
+  return c;
+}
+
+std::vector<std::string> Audiences(const ClaimsView& c) {
+  return std::vector<std::string>(c.aud.begin(), c.aud.end());
+}
+
+TEST(TokenCacheTest, CreateRejectsZeroEntriesAndNegativeLeeway) {
+  TokenCache::Options options;
+  options.max_entries = 0;
+  EXPECT_EQ(TokenCache::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.max_entries = 10;
+  options.leeway_seconds = -1;
+  EXPECT_EQ(TokenCache::Create(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TokenCacheTest, CapacityIsRoundedUpToWholeBuckets) {
+  EXPECT_EQ(MakeCache(1)->capacity(), TokenCache::kWays);
+  EXPECT_EQ(MakeCache(17)->capacity(), 3 * TokenCache::kWays);
+  EXPECT_EQ(MakeCache(1'000'000)->capacity(), 1'000'000u);
+}
+
+TEST(TokenCacheTest, EntryCostsTwoHundredBytes) { EXPECT_EQ(TokenCache::BytesPerEntry(), 200u); }
+
+TEST(TokenCacheTest, TagCoversTheWholeTokenAndIsKeyedPerCache) {
+  std::unique_ptr<TokenCache> a = MakeCache(64);
+  std::unique_ptr<TokenCache> b = MakeCache(64);
+  const std::string token(300, 'x');
+  TokenCacheKey ka = a->KeyOf(token);
+  TokenCacheKey again = a->KeyOf(token);
+  EXPECT_EQ(ka.tag[0], again.tag[0]);
+  EXPECT_EQ(ka.tag[1], again.tag[1]);
+  // Another cache draws another key.
+  TokenCacheKey kb = b->KeyOf(token);
+  EXPECT_FALSE(ka.tag[0] == kb.tag[0] && ka.tag[1] == kb.tag[1]);
+  // Every byte position, including the last, changes the tag.
+  for (size_t i = 0; i < token.size(); ++i) {
+    std::string changed = token;
+    changed[i] = 'y';
+    TokenCacheKey kc = a->KeyOf(changed);
+    EXPECT_FALSE(ka.tag[0] == kc.tag[0] && ka.tag[1] == kc.tag[1]) << "position " << i;
+  }
+  TokenCacheKey shorter = a->KeyOf(std::string_view(token).substr(0, token.size() - 1));
+  EXPECT_FALSE(ka.tag[0] == shorter.tag[0] && ka.tag[1] == shorter.tag[1]);
+}
+
+TEST(TokenCacheTest, HitReturnsEverythingThatWasInserted) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  FullClaims in;
+  TokenCacheKey key = cache->KeyOf("header.payload.sig");
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS384, 0xfeedface12345678u, in.view, kNow));
+
+  CachedToken hit;
+  ASSERT_TRUE(cache->Lookup(key, kNow, &hit));
+  EXPECT_EQ(hit.alg(), Alg::kHS384);
+  EXPECT_EQ(hit.key_fingerprint(), 0xfeedface12345678u);
+  const ClaimsView& c = hit.claims();
+  EXPECT_EQ(c.present, in.view.present);
+  EXPECT_EQ(c.exp, in.view.exp);
+  EXPECT_EQ(c.nbf, in.view.nbf);
+  EXPECT_EQ(c.iat, in.view.iat);
+  EXPECT_EQ(c.iss, "https://idp.example");
+  EXPECT_EQ(c.sub, "user-42");
+  EXPECT_EQ(c.jti, "jti-0001");
+  EXPECT_THAT(Audiences(c), ElementsAre("api.example", "web.example"));
+}
+
+TEST(TokenCacheTest, AbsentClaimsStayAbsentAndEmptyAudienceArrayIsKept) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  ClaimsView in;
+  in.present = kClaimSub | kClaimAud;  // "aud": [] and no exp
+  in.sub = "s";
+  TokenCacheKey key = cache->KeyOf("a.b.c");
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 1, in, kNow));
+  CachedToken hit;
+  ASSERT_TRUE(cache->Lookup(key, kNow, &hit));
+  EXPECT_EQ(hit.claims().present, kClaimSub | kClaimAud);
+  EXPECT_TRUE(hit.claims().aud.empty());
+  EXPECT_TRUE(hit.claims().iss.empty());
+  EXPECT_EQ(hit.claims().sub, "s");
+}
+
+TEST(TokenCacheTest, OtherTokensMiss) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  FullClaims in;
+  ASSERT_TRUE(cache->Insert(cache->KeyOf("a.b.c"), Alg::kHS256, 1, in.view, kNow));
+  CachedToken hit;
+  EXPECT_FALSE(cache->Lookup(cache->KeyOf("a.b.d"), kNow, &hit));
+  EXPECT_FALSE(cache->Lookup(cache->KeyOf("a.b.c."), kNow, &hit));
+  EXPECT_FALSE(cache->Lookup(cache->KeyOf(""), kNow, &hit));
+}
+
+TEST(TokenCacheTest, EntryDiesAtExpPlusLeeway) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  const int64_t exp = kNow + 100;
+  TokenCacheKey key = cache->KeyOf("t");
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 1, ExpiringAt(exp), kNow));
+  CachedToken hit;
+  EXPECT_TRUE(cache->Lookup(key, exp + kLeeway - 1, &hit));
+  EXPECT_FALSE(cache->Lookup(key, exp + kLeeway, &hit));
+  EXPECT_EQ(cache->CountLive(exp + kLeeway - 1), 1u);
+  EXPECT_EQ(cache->CountLive(exp + kLeeway), 0u);
+  // A token already dead is not stored.
+  EXPECT_FALSE(cache->Insert(cache->KeyOf("u"), Alg::kHS256, 1, ExpiringAt(kNow - kLeeway), kNow));
+}
+
+TEST(TokenCacheTest, ExpNearTheEndOfTimeDoesNotOverflow) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  TokenCacheKey key = cache->KeyOf("t");
+  ASSERT_TRUE(
+      cache->Insert(key, Alg::kHS256, 1, ExpiringAt(std::numeric_limits<int64_t>::max()), kNow));
+  CachedToken hit;
+  EXPECT_TRUE(cache->Lookup(key, kNow, &hit));
+}
+
+TEST(TokenCacheTest, TokenWithoutExpLivesUntilEvicted) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  ClaimsView in;
+  in.present = kClaimSub;
+  in.sub = "s";
+  TokenCacheKey key = cache->KeyOf("t");
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 1, in, kNow));
+  CachedToken hit;
+  EXPECT_TRUE(cache->Lookup(key, std::numeric_limits<int64_t>::max() - 1, &hit));
+}
+
+TEST(TokenCacheTest, StringsBeyondTheSlotBypassTheCache) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  CachedToken hit;
+  // iss + sub + jti + (1 + aud) exactly fill the slot.
+  const std::string iss(40, 'i'), sub(40, 's'), jti(20, 'j'), aud(19, 'a');
+  std::vector<std::string_view> auds = {aud};
+  ClaimsView c;
+  c.present = kClaimIss | kClaimSub | kClaimJti | kClaimAud;
+  c.iss = iss;
+  c.sub = sub;
+  c.jti = jti;
+  c.aud = auds;
+  ASSERT_EQ(iss.size() + sub.size() + jti.size() + 1 + aud.size(), TokenCache::kStringBytes);
+  TokenCacheKey fits = cache->KeyOf("fits");
+  ASSERT_TRUE(cache->Insert(fits, Alg::kHS256, 1, c, kNow));
+  ASSERT_TRUE(cache->Lookup(fits, kNow, &hit));
+  EXPECT_EQ(hit.claims().iss, iss);
+  EXPECT_THAT(Audiences(hit.claims()), ElementsAre(aud));
+
+  // One byte more does not.
+  const std::string longer_sub(41, 's');
+  c.sub = longer_sub;
+  TokenCacheKey too_big = cache->KeyOf("too-big");
+  EXPECT_FALSE(cache->Insert(too_big, Alg::kHS256, 1, c, kNow));
+  EXPECT_FALSE(cache->Lookup(too_big, kNow, &hit));
+
+  // Nor does a claim longer than 255 bytes alone, or too many audiences.
+  const std::string huge(256, 'h');
+  ClaimsView one;
+  one.present = kClaimSub;
+  one.sub = huge;
+  EXPECT_FALSE(cache->Insert(cache->KeyOf("huge"), Alg::kHS256, 1, one, kNow));
+  std::vector<std::string_view> many(TokenCache::kMaxAudiences + 1, "a");
+  ClaimsView crowd;
+  crowd.present = kClaimAud;
+  crowd.aud = many;
+  EXPECT_FALSE(cache->Insert(cache->KeyOf("crowd"), Alg::kHS256, 1, crowd, kNow));
+  many.pop_back();
+  crowd.aud = many;
+  EXPECT_TRUE(cache->Insert(cache->KeyOf("crowd"), Alg::kHS256, 1, crowd, kNow));
+}
+
+TEST(TokenCacheTest, ReinsertingATokenReplacesItsEntry) {
+  std::unique_ptr<TokenCache> cache = MakeCache(8);
+  TokenCacheKey key = cache->KeyOf("t");
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 111, ExpiringAt(kNow + 60), kNow));
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 222, ExpiringAt(kNow + 60), kNow));
+  CachedToken hit;
+  ASSERT_TRUE(cache->Lookup(key, kNow, &hit));
+  EXPECT_EQ(hit.key_fingerprint(), 222u);
+  EXPECT_EQ(cache->CountLive(kNow), 1u);
+}
+
+TEST(TokenCacheTest, NeverHoldsMoreThanItsCapacity) {
+  std::unique_ptr<TokenCache> cache = MakeCache(100);
+  for (int i = 0; i < 5000; ++i) {
+    cache->Insert(cache->KeyOf(absl::StrCat("token-", i)), Alg::kHS256, 1, ExpiringAt(kNow + 3600),
+                  kNow);
+  }
+  EXPECT_LE(cache->CountLive(kNow), cache->capacity());
+  EXPECT_GT(cache->CountLive(kNow), cache->capacity() / 2);
+}
+
+TEST(TokenCacheTest, ClockKeepsATokenThatIsHitBetweenInserts) {
+  // One bucket: every token competes for the same kWays slots.
+  std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);
+  TokenCacheKey hot = cache->KeyOf("hot");
+  ASSERT_TRUE(cache->Insert(hot, Alg::kHS256, 1, ExpiringAt(kNow + 3600), kNow));
+  CachedToken hit;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(cache->Lookup(hot, kNow, &hit)) << "evicted after " << i << " cold inserts";
+    cache->Insert(cache->KeyOf(absl::StrCat("cold-", i)), Alg::kHS256, 1, ExpiringAt(kNow + 3600),
+                  kNow);
+  }
+  EXPECT_EQ(cache->CountLive(kNow), TokenCache::kWays);
+}
+
+TEST(TokenCacheTest, UnreferencedTokensAreEvictedInTurn) {
+  std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);
+  std::vector<TokenCacheKey> first;
+  for (size_t i = 0; i < TokenCache::kWays; ++i) {
+    first.push_back(cache->KeyOf(absl::StrCat("first-", i)));
+    ASSERT_TRUE(cache->Insert(first.back(), Alg::kHS256, 1, ExpiringAt(kNow + 3600), kNow));
+  }
+  for (size_t i = 0; i < TokenCache::kWays; ++i) {
+    ASSERT_TRUE(cache->Insert(cache->KeyOf(absl::StrCat("second-", i)), Alg::kHS256, 1,
+                              ExpiringAt(kNow + 3600), kNow));
+  }
+  CachedToken hit;
+  for (const TokenCacheKey& key : first) EXPECT_FALSE(cache->Lookup(key, kNow, &hit));
+}
+
+TEST(TokenCacheTest, DeadEntriesAreReplacedBeforeLiveOnes) {
+  std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);
+  // Half the bucket expires soon, half late; none is ever hit.
+  std::vector<TokenCacheKey> late;
+  for (size_t i = 0; i < TokenCache::kWays; ++i) {
+    TokenCacheKey key = cache->KeyOf(absl::StrCat("t-", i));
+    const bool is_late = i % 2 == 0;
+    if (is_late) late.push_back(key);
+    ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 1, ExpiringAt(kNow + (is_late ? 3600 : 10)), kNow));
+  }
+  const int64_t later = kNow + 10 + kLeeway;
+  for (size_t i = 0; i < TokenCache::kWays / 2; ++i) {
+    ASSERT_TRUE(cache->Insert(cache->KeyOf(absl::StrCat("new-", i)), Alg::kHS256, 1,
+                              ExpiringAt(kNow + 3600), later));
+  }
+  CachedToken hit;
+  for (const TokenCacheKey& key : late) EXPECT_TRUE(cache->Lookup(key, later, &hit));
+  EXPECT_EQ(cache->CountLive(later), TokenCache::kWays);
+}
+
+}  // namespace
+}  // namespace tokend::auth
