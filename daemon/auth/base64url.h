@@ -47,6 +47,19 @@ std::string Base64UrlEncode(std::string_view in);
 // Returns false, leaving `out` unspecified, otherwise.
 [[nodiscard]] bool Base64DecodeLenient(std::string_view in, std::string& out);
 
+// Implementation selection, for tests and benchmarks. Base64UrlDecodeTo()
+// uses Best(), chosen once from the CPU's features.
+namespace base64_internal {
+
+enum class Impl { kScalar, kAvx2, kAvx512Vbmi };
+
+// Whether this CPU can run `impl`.
+bool Supported(Impl impl);
+Impl Best();
+// Base64UrlDecodeTo() with `impl`. REQUIRES: Supported(impl).
+[[nodiscard]] bool DecodeUrlWith(Impl impl, std::string_view in, uint8_t* out, size_t* out_len);
+
+}  // namespace base64_internal
 }  // namespace tokend::auth
 
 #endif  // TOKEND_DAEMON_AUTH_BASE64URL_H_
