@@ -6,10 +6,12 @@
 //
 // HmacKey is immutable after Create() and may be shared by any number of
 // threads (Compute only reads it). HmacComputer holds one thread's scratch
-// context: one per thread, never shared.
+// contexts: one per thread, never shared. The digests are fetched once
+// (EVP_MD_fetch) and kept for the life of the process.
 #ifndef TOKEND_DAEMON_AUTH_HMAC_H_
 #define TOKEND_DAEMON_AUTH_HMAC_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -40,7 +42,8 @@ class HmacKey {
 
  private:
   friend class HmacComputer;
-  HmacKey(Alg alg, EVP_MD_CTX* inner, EVP_MD_CTX* outer) : alg_(alg), inner_(inner), outer_(outer) {}
+  HmacKey(Alg alg, EVP_MD_CTX* inner, EVP_MD_CTX* outer)
+      : alg_(alg), inner_(inner), outer_(outer) {}
   Alg alg_;
   EVP_MD_CTX* inner_;  // after absorbing key ^ ipad
   EVP_MD_CTX* outer_;  // after absorbing key ^ opad
@@ -55,18 +58,23 @@ class HmacComputer {
 
   // Compute()
   //
-  // Writes the key.mac_size()-byte MAC of `data` to `out`. Returns false on
-  // an OpenSSL failure, after clearing OpenSSL's error queue.
+  // Writes the key.mac_size()-byte MAC of `data` to `out` (room for
+  // key.mac_size() bytes). Returns false on an OpenSSL failure, after
+  // clearing OpenSSL's error queue; `out` is then unspecified.
   [[nodiscard]] bool Compute(const HmacKey& key, std::string_view data, uint8_t* out);
 
   // Verify()
   //
   // True when `tag` is exactly key.mac_size() bytes and equals the MAC of
   // `data`, compared with CRYPTO_memcmp. A short (truncated) tag is false.
-  [[nodiscard]] bool Verify(const HmacKey& key, std::string_view data, std::span<const uint8_t> tag);
+  [[nodiscard]] bool Verify(const HmacKey& key, std::string_view data,
+                            std::span<const uint8_t> tag);
 
  private:
-  EVP_MD_CTX* work_;
+  // One scratch context per Alg, so that a context always holds the same
+  // digest and copying a key's state into it never touches the digest's
+  // shared reference count. Null where allocation failed.
+  std::array<EVP_MD_CTX*, 4> work_{};
 };
 
 }  // namespace tokend::auth
