@@ -34,6 +34,12 @@ constexpr size_t Base64UrlDecodedSize(size_t encoded_len) {
 // Base64UrlDecodedSize(in.size()) bytes. Sets *out_len on success.
 [[nodiscard]] bool Base64UrlDecodeTo(std::string_view in, uint8_t* out, size_t* out_len);
 
+// Base64UrlPrefixLength()
+//
+// The length of the longest prefix of `in` made only of [A-Za-z0-9_-]: where
+// the first character outside the alphabet is, or in.size().
+size_t Base64UrlPrefixLength(std::string_view in);
+
 // Base64UrlEncode()
 //
 // Encodes `in` as unpadded base64url.
@@ -58,6 +64,8 @@ bool Supported(Impl impl);
 Impl Best();
 // Base64UrlDecodeTo() with `impl`. REQUIRES: Supported(impl).
 [[nodiscard]] bool DecodeUrlWith(Impl impl, std::string_view in, uint8_t* out, size_t* out_len);
+// Base64UrlPrefixLength() with `impl`. REQUIRES: Supported(impl).
+size_t PrefixLengthWith(Impl impl, std::string_view in);
 
 }  // namespace base64_internal
 }  // namespace tokend::auth

@@ -266,6 +266,30 @@ TEST(Base64UrlTest, EveryImplementationRejectsEveryForeignByteInEveryLane) {
   }
 }
 
+TEST(Base64UrlTest, PrefixLengthStopsAtFirstForeignByteInEveryImplementation) {
+  std::mt19937 rng(99);
+  for (Impl impl : SupportedImpls()) {
+    for (size_t len = 0; len <= 150; ++len) {
+      std::string s(len, 'A');
+      for (auto& c : s) c = kUrlAlphabet[rng() % 64];
+      ASSERT_EQ(base64_internal::PrefixLengthWith(impl, s), len);
+      for (size_t pos = 0; pos < len; pos += 1 + len / 16) {
+        for (int c = 0; c < 256; ++c) {
+          if (kUrlAlphabet.find(static_cast<char>(c)) != std::string_view::npos) continue;
+          std::string t = s;
+          t[pos] = static_cast<char>(c);
+          if (pos + 1 < len) t[len - 1] = '.';  // only the first foreign byte counts
+          ASSERT_EQ(base64_internal::PrefixLengthWith(impl, t), pos)
+              << "impl " << static_cast<int>(impl) << " char " << c << " pos " << pos;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(Base64UrlPrefixLength("abc.def"), 3u);
+  EXPECT_EQ(Base64UrlPrefixLength(""), 0u);
+  EXPECT_EQ(Base64UrlPrefixLength("=="), 0u);
+}
+
 TEST(Base64UrlTest, DecodedSize) {
   EXPECT_EQ(Base64UrlDecodedSize(0), 0u);
   EXPECT_EQ(Base64UrlDecodedSize(2), 1u);
