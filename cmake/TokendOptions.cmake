@@ -67,4 +67,11 @@ function(tokend_add_test name)
     TOKEND_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300)
+  # The tsan preset builds only these (target tokend_concurrency_tests).
+  if("concurrency" IN_LIST ARG_LABELS)
+    if(NOT TARGET tokend_concurrency_tests)
+      add_custom_target(tokend_concurrency_tests)
+    endif()
+    add_dependencies(tokend_concurrency_tests ${name})
+  endif()
 endfunction()
