@@ -1,0 +1,164 @@
+#include "daemon/auth/claims.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "daemon/auth/json_dup.h"
+
+namespace tokend::auth {
+namespace {
+
+static_assert(kJsonPadding >= simdjson::SIMDJSON_PADDING);
+
+using simdjson::SUCCESS;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+// simdjson's DOM parser, not its On-Demand API: On-Demand validates only
+// what it visits and accepts trailing content, while the DOM parser checks
+// the whole document (UTF-8, escapes, numbers, structure, nothing after the
+// value) before we look at it. Measured on the benchmark token, DOM with a
+// full walk for duplicates was also the faster of the two (about 105 ns
+// against 140 ns for On-Demand visiting every value).
+constexpr size_t kInitialCapacity = 8192;
+
+// A NumericDate (RFC 7519 §2) as whole seconds: an int64, or a finite double
+// rounded toward the safe side, that fits int64. simdjson gives UINT64 only
+// above INT64_MAX, and refuses numbers outside the double range.
+bool ReadNumericDate(element value, bool round_up, int64_t* out) {
+  switch (value.type()) {
+    case element_type::INT64:
+      *out = value.get_int64().value_unsafe();
+      return true;
+    case element_type::DOUBLE: {
+      double d = value.get_double().value_unsafe();
+      // -2^63 and 2^63 are exact doubles; NaN fails both comparisons.
+      if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) return false;
+      d = round_up ? std::ceil(d) : std::floor(d);
+      // Below 2^63 doubles are integers from 2^53 up, so ceil stays in range.
+      *out = static_cast<int64_t>(d);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// The registered claims, keyed by their 3-byte names.
+constexpr uint32_t Name3(const char (&s)[4]) {
+  return static_cast<uint32_t>(static_cast<uint8_t>(s[0])) |
+         static_cast<uint32_t>(static_cast<uint8_t>(s[1])) << 8 |
+         static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16;
+}
+
+uint32_t NameKey(std::string_view name) {
+  if (name.size() != 3) return 0;
+  return Name3({name[0], name[1], name[2], '\0'});
+}
+
+}  // namespace
+
+struct ClaimsParser::Impl {
+  Impl() {
+    // On failure, the first parse allocates again (and fails if memory is
+    // still short).
+    [[maybe_unused]] const simdjson::error_code err =
+        parser.allocate(kInitialCapacity, kMaxJsonDepth);
+    audiences.reserve(8);
+  }
+
+  simdjson::dom::parser parser;
+  DuplicateMemberChecker dups;
+  std::vector<std::string_view> audiences;  // backs ClaimsView::aud
+  std::string padded;                       // ParseUnpadded's copy
+
+  Status ParseInto(std::string_view json, ClaimsView* out);
+};
+
+ClaimsParser::ClaimsParser() : impl_(std::make_unique<Impl>()) {}
+ClaimsParser::~ClaimsParser() = default;
+
+Status ClaimsParser::Parse(std::string_view json, ClaimsView* out) {
+  const Status s = impl_->ParseInto(json, out);
+  if (s != Status::kOk) *out = ClaimsView{};
+  return s;
+}
+
+Status ClaimsParser::Impl::ParseInto(std::string_view json, ClaimsView* out) {
+  *out = ClaimsView{};
+  element root;
+  if (parser.parse(json.data(), json.size(), /*realloc_if_needed=*/false).get(root) != SUCCESS) {
+    return Status::kMalformed;
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object) != SUCCESS) return Status::kMalformed;
+
+  dups.Reset();
+  audiences.clear();
+  const size_t mark = dups.BeginObject();
+  for (const simdjson::dom::key_value_pair member : object) {
+    const std::string_view name = member.key;
+    const element value = member.value;
+    if (!dups.AddName(mark, name)) return Status::kMalformed;
+    bool ok = true;
+    switch (NameKey(name)) {
+      case Name3("exp"):
+        ok = ReadNumericDate(value, /*round_up=*/false, &out->exp);
+        out->present |= kClaimExp;
+        break;
+      case Name3("nbf"):
+        ok = ReadNumericDate(value, /*round_up=*/true, &out->nbf);
+        out->present |= kClaimNbf;
+        break;
+      case Name3("iat"):
+        ok = ReadNumericDate(value, /*round_up=*/true, &out->iat);
+        out->present |= kClaimIat;
+        break;
+      case Name3("iss"):
+        ok = value.get_string().get(out->iss) == SUCCESS;
+        out->present |= kClaimIss;
+        break;
+      case Name3("sub"):
+        ok = value.get_string().get(out->sub) == SUCCESS;
+        out->present |= kClaimSub;
+        break;
+      case Name3("jti"):
+        ok = value.get_string().get(out->jti) == SUCCESS;
+        out->present |= kClaimJti;
+        break;
+      case Name3("aud"):
+        if (value.is_string()) {
+          audiences.push_back(value.get_string().value_unsafe());
+        } else if (value.is_array()) {
+          for (const element item : value.get_array().value_unsafe()) {
+            std::string_view audience;
+            if (item.get_string().get(audience) != SUCCESS) return Status::kMalformed;
+            audiences.push_back(audience);
+          }
+        } else {
+          ok = false;
+        }
+        out->present |= kClaimAud;
+        break;
+      default:
+        ok = dups.Check(value);
+        break;
+    }
+    if (!ok) return Status::kMalformed;
+  }
+  if (!dups.EndObject(mark)) return Status::kMalformed;
+  out->aud = std::span<const std::string_view>(audiences.data(), audiences.size());
+  return Status::kOk;
+}
+
+Status ClaimsParser::ParseUnpadded(std::string_view json, ClaimsView* out) {
+  std::string& padded = impl_->padded;
+  if (padded.size() < json.size() + kJsonPadding) padded.resize(json.size() + kJsonPadding);
+  if (!json.empty()) std::memcpy(padded.data(), json.data(), json.size());
+  return Parse(std::string_view(padded.data(), json.size()), out);
+}
+
+}  // namespace tokend::auth

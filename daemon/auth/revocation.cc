@@ -1,0 +1,82 @@
+#include "daemon/auth/revocation.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace tokend::auth {
+namespace {
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::shared_ptr<const RevocationList> RevocationList::Empty() {
+  static const auto* const empty =
+      new std::shared_ptr<const RevocationList>(std::make_shared<const RevocationList>());
+  return *empty;
+}
+
+std::shared_ptr<const RevocationList> RevocationList::Parse(std::string_view text) {
+  auto list = std::make_shared<RevocationList>();
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    line = Trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    size_t dots = 0;
+    for (char c : line) dots += c == '.';
+    if (dots == 2) {
+      list->tokens_.emplace(line);
+    } else {
+      list->jtis_.emplace(line);
+    }
+  }
+  return list;
+}
+
+absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
+    const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rbe");
+  if (f == nullptr) {
+    const int err = errno;
+    return absl::Status(absl::ErrnoToStatusCode(err),
+                        "cannot open revocation list " + path + ": " + std::strerror(err));
+  }
+  std::string text;
+  char buf[16384];
+  size_t n = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) {
+    return absl::Status(absl::ErrnoToStatusCode(err),
+                        "cannot read revocation list " + path + ": " + std::strerror(err));
+  }
+  return Parse(text);
+}
+
+bool RevocationList::IsRevoked(std::string_view token, std::string_view jti) const {
+  // Empty sets answer without hashing the token.
+  // absl::string_view is its own type in Debian's abseil.
+  if (!tokens_.empty() && tokens_.contains(absl::string_view(token.data(), token.size()))) {
+    return true;
+  }
+  return !jti.empty() && !jtis_.empty() &&
+         jtis_.contains(absl::string_view(jti.data(), jti.size()));
+}
+
+}  // namespace tokend::auth

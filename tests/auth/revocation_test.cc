@@ -1,0 +1,110 @@
+#include "daemon/auth/revocation.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace tokend::auth {
+namespace {
+
+constexpr std::string_view kToken = "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln";
+
+TEST(RevocationListTest, EmptyRevokesNothing) {
+  const auto list = RevocationList::Empty();
+  ASSERT_NE(list, nullptr);
+  EXPECT_TRUE(list->empty());
+  EXPECT_EQ(list->size(), 0u);
+  EXPECT_FALSE(list->IsRevoked(kToken, "jti-1"));
+  EXPECT_FALSE(list->IsRevoked("", ""));
+  EXPECT_EQ(RevocationList::Empty(), RevocationList::Empty());
+}
+
+TEST(RevocationListTest, LinesWithTwoDotsAreTokensOthersAreJtis) {
+  const auto list = RevocationList::Parse(
+      "# revoked on 2024-01-01\n"
+      "\n"
+      "  jti-1  \n"
+      "\tjti.with.three.dots\r\n"
+      "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln\n"
+      "a.b\n"
+      "   # indented comment\n"
+      "last-without-newline");
+  EXPECT_EQ(list->size(), 5u);
+  EXPECT_TRUE(list->IsRevoked(kToken, ""));
+  EXPECT_TRUE(list->IsRevoked("other.token.x", "jti-1"));
+  EXPECT_TRUE(list->IsRevoked("other.token.x", "jti.with.three.dots"));
+  EXPECT_TRUE(list->IsRevoked("other.token.x", "a.b"));
+  EXPECT_TRUE(list->IsRevoked("other.token.x", "last-without-newline"));
+  // A token line is not a jti, and a jti line is not a token.
+  EXPECT_FALSE(list->IsRevoked("x.y.z", std::string(kToken)));
+  EXPECT_FALSE(list->IsRevoked("jti-1", ""));
+  // Comments and whitespace are not entries.
+  EXPECT_FALSE(list->IsRevoked("x.y.z", "# revoked on 2024-01-01"));
+  EXPECT_FALSE(list->IsRevoked("x.y.z", ""));
+  EXPECT_FALSE(list->IsRevoked("x.y.z", " jti-1"));
+}
+
+TEST(RevocationListTest, MatchesExactlyNotByPrefixOrCase) {
+  const auto list = RevocationList::Parse("abc\nx.y.z\n");
+  EXPECT_TRUE(list->IsRevoked("", "abc"));
+  EXPECT_FALSE(list->IsRevoked("", "ab"));
+  EXPECT_FALSE(list->IsRevoked("", "abcd"));
+  EXPECT_FALSE(list->IsRevoked("", "ABC"));
+  EXPECT_TRUE(list->IsRevoked("x.y.z", ""));
+  EXPECT_FALSE(list->IsRevoked("x.y.zz", ""));
+  EXPECT_FALSE(list->IsRevoked("x.y.", ""));
+}
+
+TEST(RevocationListTest, EqualityComparesContents) {
+  EXPECT_EQ(*RevocationList::Parse("a\nb\nx.y.z"), *RevocationList::Parse("# c\nb\n\nx.y.z\na\n"));
+  EXPECT_FALSE(*RevocationList::Parse("a") == *RevocationList::Parse("b"));
+  EXPECT_EQ(*RevocationList::Parse("\n# only comments\n  \n"), *RevocationList::Empty());
+}
+
+TEST(RevocationListTest, DuplicateLinesCountOnce) {
+  EXPECT_EQ(RevocationList::Parse("a\na\n a \nx.y.z\nx.y.z")->size(), 2u);
+}
+
+class RevocationFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/tokend-revocation-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::remove((dir_ + "/revoked").c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string dir_;
+};
+
+TEST_F(RevocationFileTest, LoadsAFile) {
+  const std::string path = dir_ + "/revoked";
+  std::ofstream(path) << "jti-9\n" << kToken << "\n";
+  const auto list = RevocationList::Load(path);
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ((*list)->size(), 2u);
+  EXPECT_TRUE((*list)->IsRevoked(kToken, ""));
+  EXPECT_TRUE((*list)->IsRevoked("", "jti-9"));
+}
+
+TEST_F(RevocationFileTest, MissingFileFailsNamingIt) {
+  const std::string path = dir_ + "/does-not-exist";
+  const auto list = RevocationList::Load(path);
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(list.status().message().find(path), std::string::npos);
+}
+
+TEST_F(RevocationFileTest, DirectoryFailsToLoad) {
+  const auto list = RevocationList::Load(dir_);
+  ASSERT_FALSE(list.ok());
+  EXPECT_NE(list.status().message().find(dir_), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tokend::auth

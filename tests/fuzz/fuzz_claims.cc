@@ -1,0 +1,61 @@
+// libFuzzer entry point: ClaimsParser::ParseUnpadded on arbitrary bytes,
+// checked against a simple reference: simdjson's DOM parser plus a std::set
+// of member names per object. A document with a duplicate member must be
+// refused; an accepted one must parse in the reference and have none.
+#include <simdjson.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "daemon/auth/claims.h"
+#include "daemon/auth/json_dup.h"
+
+namespace {
+
+bool HasDuplicate(simdjson::dom::element e) {
+  if (e.is_object()) {
+    std::set<std::string_view> names;
+    for (auto member : e.get_object().value_unsafe()) {
+      if (!names.insert(member.key).second || HasDuplicate(member.value)) return true;
+    }
+  } else if (e.is_array()) {
+    for (auto item : e.get_array().value_unsafe()) {
+      if (HasDuplicate(item)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static tokend::auth::ClaimsParser* parser = new tokend::auth::ClaimsParser();
+  static simdjson::dom::parser* reference = [] {
+    auto* p = new simdjson::dom::parser();
+    if (p->allocate(1 << 16, tokend::auth::kMaxJsonDepth) != simdjson::SUCCESS) std::abort();
+    return p;
+  }();
+  const std::string_view json(reinterpret_cast<const char*>(data), size);
+  tokend::auth::ClaimsView view;
+  const tokend::auth::Status s = parser->ParseUnpadded(json, &view);
+  if (s != tokend::auth::Status::kOk && s != tokend::auth::Status::kMalformed) std::abort();
+
+  simdjson::dom::element root;
+  const bool ref_ok = reference->parse(json.data(), json.size()).get(root) == simdjson::SUCCESS;
+  const bool ref_object = ref_ok && root.is_object();
+  const bool ref_dup = ref_object && HasDuplicate(root);
+  if (ref_dup && s == tokend::auth::Status::kOk) std::abort();
+  if (s == tokend::auth::Status::kOk) {
+    if (!ref_object) std::abort();
+    // Every view is readable and every claim marked present is consistent.
+    size_t total = view.iss.size() + view.sub.size() + view.jti.size();
+    for (std::string_view a : view.aud) total += a.size();
+    if (!view.has(tokend::auth::kClaimAud) && !view.aud.empty()) std::abort();
+    if (total > size) std::abort();
+  }
+  return 0;
+}
