@@ -125,7 +125,8 @@ absl::Status CheckUniqueMembers(simdjson::dom::element e, const std::string& sou
   }
   if (e.is_object()) {
     absl::flat_hash_set<std::string_view> seen;
-    for (simdjson::dom::key_value_pair field : e.get_object().value_unsafe()) {
+    const simdjson::dom::object obj = e.get_object().value_unsafe();
+    for (simdjson::dom::key_value_pair field : obj) {
       if (!seen.insert(field.key).second) {
         return absl::InvalidArgumentError(
             absl::StrCat(source, ": duplicate member name \"", Sv(field.key.substr(0, 64)), "\""));
@@ -134,7 +135,8 @@ absl::Status CheckUniqueMembers(simdjson::dom::element e, const std::string& sou
       if (!s.ok()) return s;
     }
   } else if (e.is_array()) {
-    for (simdjson::dom::element item : e.get_array().value_unsafe()) {
+    const simdjson::dom::array arr = e.get_array().value_unsafe();
+    for (simdjson::dom::element item : arr) {
       absl::Status s = CheckUniqueMembers(item, source, depth + 1);
       if (!s.ok()) return s;
     }
@@ -150,11 +152,11 @@ void WipeStrings(simdjson::dom::element e, int depth) {
     std::string_view v = e.get_string().value_unsafe();
     OPENSSL_cleanse(const_cast<char*>(v.data()), v.size());
   } else if (e.is_object()) {
-    for (simdjson::dom::key_value_pair field : e.get_object().value_unsafe()) {
-      WipeStrings(field.value, depth + 1);
-    }
+    const simdjson::dom::object obj = e.get_object().value_unsafe();
+    for (simdjson::dom::key_value_pair field : obj) WipeStrings(field.value, depth + 1);
   } else if (e.is_array()) {
-    for (simdjson::dom::element item : e.get_array().value_unsafe()) WipeStrings(item, depth + 1);
+    const simdjson::dom::array arr = e.get_array().value_unsafe();
+    for (simdjson::dom::element item : arr) WipeStrings(item, depth + 1);
   }
 }
 
