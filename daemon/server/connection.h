@@ -1,0 +1,138 @@
+// connection.h
+//
+// The state of one client connection that both event loops share: the input
+// bytes of a frame not yet complete, the responses not yet sent, and when
+// things happened. It decides, from bytes in and bytes out, whether the loop
+// should read, send or close; the loop does the I/O. It never touches the
+// descriptor itself.
+//
+// Output is two buffers: `sending_`, which a send in flight may point into
+// and which does not change until OnSent(), and `pending_`, where the
+// responses of the current batch of completions accumulate. PrepareSend()
+// joins them into one contiguous run, so one batch costs one send.
+//
+// Reading stops when the unsent output exceeds `max_unsent_bytes` (a client
+// that does not read its responses gets no more of its requests read) and
+// resumes once the unsent output is down to half of that.
+//
+// Thread-safety: none; a Connection belongs to one worker. Ownership: the
+// loop owns the Connection and its descriptor; time is passed in.
+#ifndef TOKEND_DAEMON_SERVER_CONNECTION_H_
+#define TOKEND_DAEMON_SERVER_CONNECTION_H_
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "daemon/server/service.h"
+
+namespace tokend::server {
+
+class Connection {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using TimePoint = Clock::time_point;
+
+  // Why a connection stops reading for good.
+  enum class DrainReason {
+    kNone,           // still reading
+    kPeerClosed,     // end of stream from the client
+    kProtocolError,  // a frame the server cannot process was answered with 255
+    kFrameTimeout,   // an incomplete frame sat longer than the frame timeout
+    kStopping,       // the loop is stopping
+  };
+
+  // What a timer sweep asks of the loop.
+  enum class TimerAction {
+    kNone,
+    kFrameTimeout,  // start draining (reason kFrameTimeout)
+    kDrainTimeout,  // draining took too long: close now, unsent output lost
+  };
+
+  Connection(int fd, size_t max_unsent_bytes, TimePoint now);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  int fd() const { return fd_; }
+
+  // OnInput()
+  //
+  // Feeds bytes read from the socket through `service`: complete frames are
+  // answered into the output, an incomplete one is kept. A protocol error
+  // starts draining (kProtocolError) and drops everything after the bad
+  // frame. Bytes arriving while draining are dropped.
+  void OnInput(std::string_view data, Service& service, TimePoint now);
+
+  // OnPeerClosed()
+  //
+  // End of stream: an incomplete frame is dropped, the output is still sent,
+  // then the connection closes.
+  void OnPeerClosed(TimePoint now);
+
+  // StartDrain()
+  //
+  // Stop reading for `reason`; close once the output is sent. A connection
+  // already draining keeps its first reason and its drain start time.
+  void StartDrain(DrainReason reason, TimePoint now);
+
+  // True while the loop should read: not draining and not paused.
+  bool WantsRead() const { return drain_reason_ == DrainReason::kNone && !paused_; }
+  bool draining() const { return drain_reason_ != DrainReason::kNone; }
+  DrainReason drain_reason() const { return drain_reason_; }
+  // True while reading is held back by the unsent-output cap.
+  bool paused() const { return paused_; }
+  // True when bytes of an incomplete frame are waiting for the rest.
+  bool has_partial_frame() const { return !input_.empty(); }
+
+  size_t unsent() const { return sending_.size() - sent_ + pending_.size(); }
+
+  // PrepareSend()
+  //
+  // REQUIRES: no send in flight (the last PrepareSend() was followed by
+  // OnSent()). Returns all of the unsent output as one run of bytes, which
+  // stays valid and unchanged until the next OnSent(); empty when nothing is
+  // unsent.
+  std::string_view PrepareSend();
+
+  // OnSent()
+  //
+  // `n` bytes from the front of the last PrepareSend() went out. May lift
+  // the pause on reading.
+  void OnSent(size_t n, TimePoint now);
+
+  // True when the connection has nothing more to do: draining and nothing
+  // unsent. The loop closes it.
+  bool ShouldClose() const { return draining() && unsent() == 0; }
+
+  // CheckTimers()
+  //
+  // kFrameTimeout when an incomplete frame has waited longer than
+  // `frame_timeout` while the connection was reading (time spent paused by
+  // the unsent cap does not count); kDrainTimeout when the connection has
+  // been draining longer than `drain_timeout`.
+  TimerAction CheckTimers(TimePoint now, std::chrono::milliseconds frame_timeout,
+                          std::chrono::milliseconds drain_timeout) const;
+
+  // Times the connection was paused by the unsent cap (for stats).
+  uint64_t pause_count() const { return pause_count_; }
+
+ private:
+  void UpdatePause(TimePoint now);
+
+  int fd_;
+  size_t max_unsent_;
+  std::string input_;        // bytes of one incomplete frame (never a whole one)
+  TimePoint partial_since_;  // when the first byte of input_ arrived
+  std::string sending_;      // output handed to the last PrepareSend()
+  size_t sent_ = 0;          // bytes of sending_ already sent
+  std::string pending_;      // output produced since
+  bool paused_ = false;
+  uint64_t pause_count_ = 0;
+  DrainReason drain_reason_ = DrainReason::kNone;
+  TimePoint drain_since_;
+};
+
+}  // namespace tokend::server
+
+#endif  // TOKEND_DAEMON_SERVER_CONNECTION_H_

@@ -1,0 +1,87 @@
+#include "daemon/server/service.h"
+
+#include <cassert>
+#include <utility>
+
+#include "daemon/server/codec.h"
+
+namespace tokend::server {
+
+ServiceStats& ServiceStats::operator+=(const ServiceStats& o) {
+  validate_requests += o.validate_requests;
+  ping_requests += o.ping_requests;
+  for (size_t i = 0; i < kStatusCount; ++i) responses_by_status[i] += o.responses_by_status[i];
+  responses_other_status += o.responses_other_status;
+  protocol_errors += o.protocol_errors;
+  return *this;
+}
+
+Service::Service(std::unique_ptr<RequestValidator> validator) : validator_(std::move(validator)) {
+  assert(validator_ != nullptr);
+}
+
+void Service::CountStatus(uint8_t status) {
+  if (status < ServiceStats::kStatusCount) {
+    Bump(responses_by_status_[status]);
+  } else {
+    Bump(responses_other_status_);
+  }
+}
+
+size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close) {
+  *close = false;
+  size_t pos = 0;
+  while (true) {
+    protocol::RequestFrame frame;
+    size_t consumed = 0;
+    const protocol::FrameStatus st = protocol::NextRequestFrame(in.substr(pos), &frame, &consumed);
+    if (st == protocol::FrameStatus::kNeedMore) break;
+    if (st == protocol::FrameStatus::kProtocolError) {
+      protocol::AppendProtocolError(out, frame.header);
+      Bump(protocol_errors_);
+      *close = true;
+      return pos + consumed;
+    }
+    const protocol::FrameHeader& h = frame.header;
+    if (h.opcode == protocol::kOpPing) {
+      protocol::AppendPingResponse(out, h.request_id);
+      Bump(ping_requests_);
+    } else {  // kOpValidate: NextRequestFrame admits no other opcode.
+      protocol::ValidateRequest req;
+      if (!protocol::DecodeValidateRequest(frame.body, &req)) {
+        protocol::AppendProtocolError(out, h);
+        Bump(protocol_errors_);
+        *close = true;
+        return pos + consumed;
+      }
+      const bool want_claims = (h.flags & protocol::kFlagWantClaims) != 0;
+      const RequestValidator::Outcome o =
+          validator_->Validate(req.token, req.audience, want_claims);
+      protocol::ValidateResponse resp;
+      resp.status = o.status;
+      resp.alg = o.alg;
+      resp.exp = o.exp;
+      resp.subject = o.subject;
+      if (want_claims) resp.claims = o.claims;
+      protocol::AppendValidateResponse(out, h.request_id, resp);
+      Bump(validate_requests_);
+      CountStatus(o.status);
+    }
+    pos += consumed;
+  }
+  return pos;
+}
+
+ServiceStats Service::stats() const {
+  ServiceStats s;
+  s.validate_requests = validate_requests_.load(std::memory_order_relaxed);
+  s.ping_requests = ping_requests_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < ServiceStats::kStatusCount; ++i) {
+    s.responses_by_status[i] = responses_by_status_[i].load(std::memory_order_relaxed);
+  }
+  s.responses_other_status = responses_other_status_.load(std::memory_order_relaxed);
+  s.protocol_errors = protocol_errors_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace tokend::server
