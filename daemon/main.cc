@@ -1,0 +1,283 @@
+// main.cc
+//
+// tokend's entry point: flags -> Config -> wire the parts -> run. The parts
+// do the work; this file only builds them in dependency order, reports
+// setup failures, and turns signals into reloads and a clean stop.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/auth/key_set.h"
+#include "daemon/auth/key_watcher.h"
+#include "daemon/auth/policy.h"
+#include "daemon/auth/token_cache.h"
+#include "daemon/auth_adapter.h"
+#include "daemon/config.h"
+#include "daemon/server/event_loop.h"
+#include "daemon/server/listener.h"
+#include "daemon/server/service.h"
+#include "daemon/server/systemd_notify.h"
+#include "daemon/signal_thread.h"
+#include "daemon/util/log.h"
+
+#ifndef TOKEND_VERSION
+#define TOKEND_VERSION "unknown"
+#endif
+
+namespace tokend {
+namespace {
+
+// "1 key", "2 keys".
+std::string Count(uint64_t n, absl::string_view one, absl::string_view many = "") {
+  if (n == 1) return absl::StrCat(n, " ", one);
+  if (many.empty()) return absl::StrCat(n, " ", one, "s");
+  return absl::StrCat(n, " ", many);
+}
+
+auth::Policy PolicyFrom(const Config& config) {
+  auth::Policy policy;
+  policy.audiences = config.audiences;
+  policy.issuers = config.issuers;
+  policy.leeway_seconds = config.leeway_seconds;
+  policy.max_token_bytes = config.max_token_bytes;
+  policy.required_claims = config.required_claims;
+  return policy;
+}
+
+server::LoopOptions LoopOptionsFrom(const Config& config) {
+  server::LoopOptions options;
+  options.threads = config.threads;
+  options.max_connections = config.max_connections;
+  options.allow_uids = config.allow_uids;
+  options.allow_gids = config.allow_gids;
+  return options;
+}
+
+// Each client connection is a descriptor: raise the soft RLIMIT_NOFILE
+// towards the hard limit when --max-connections needs it.
+void RaiseFileLimit(size_t max_connections) {
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + 256;
+  rlimit lim;
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= wanted) return;
+  rlim_t target = lim.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, lim.rlim_max);
+  if (target > lim.rlim_cur) {
+    lim.rlim_cur = target;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < wanted) {
+    LogWarning(absl::StrCat("open-file limit is ", lim.rlim_cur, ", below the ", wanted,
+                            " that --max-connections ", max_connections, " needs"));
+  }
+}
+
+absl::StatusOr<server::Listener> OpenListener(const Config& config) {
+  absl::StatusOr<std::optional<server::Listener>> inherited = server::Listener::FromSystemd();
+  if (!inherited.ok()) return inherited.status();
+  if (inherited->has_value()) {
+    LogInfo(absl::StrCat("listening on ", (*inherited)->path(),
+                         " (socket activation; --socket, --socket-mode and --socket-group do "
+                         "not apply)"));
+    return std::move(**inherited);
+  }
+  server::ListenerOptions options;
+  options.path = config.socket_path;
+  options.mode = config.socket_mode;
+  options.group = config.socket_group;
+  absl::StatusOr<server::Listener> listener = server::Listener::Bind(options);
+  if (!listener.ok()) return listener.status();
+  if (listener->replaced_stale()) {
+    LogInfo(absl::StrCat("replaced stale socket file ", config.socket_path));
+  }
+  char mode[8];
+  std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(config.socket_mode));
+  LogInfo(absl::StrCat("listening on ", config.socket_path, " (mode ", mode,
+                       config.socket_group ? absl::StrCat(", group ", *config.socket_group) : "",
+                       ")"));
+  return listener;
+}
+
+// --event-loop auto tries io_uring and falls back to epoll only when the
+// kernel refuses io_uring (kUnavailable); any other failure is an error.
+absl::StatusOr<std::unique_ptr<server::EventLoop>> MakeLoop(const Config& config, int listen_fd,
+                                                            const server::ServiceFactory& factory) {
+  server::LoopOptions options = LoopOptionsFrom(config);
+  if (config.event_loop == EventLoopKind::kEpoll) {
+    LogInfo("event loop: epoll (--event-loop epoll)");
+    return server::MakeEpollLoop(listen_fd, options, factory);
+  }
+  absl::StatusOr<std::unique_ptr<server::EventLoop>> uring =
+      server::MakeUringLoop(listen_fd, options, factory);
+  if (uring.ok()) {
+    LogInfo(config.event_loop == EventLoopKind::kAuto
+                ? "event loop: io_uring (--event-loop auto; the kernel allows io_uring)"
+                : "event loop: io_uring (--event-loop io_uring)");
+    return uring;
+  }
+  if (config.event_loop == EventLoopKind::kIoUring || !absl::IsUnavailable(uring.status())) {
+    return absl::Status(uring.status().code(),
+                        absl::StrCat("io_uring event loop: ", uring.status().message()));
+  }
+  LogWarning(absl::StrCat("event loop: epoll, because io_uring is unavailable (",
+                          uring.status().message(), ")"));
+  return server::MakeEpollLoop(listen_fd, options, factory);
+}
+
+int Run(const Config& config) {
+  if (!config.http_socket_path.empty()) {
+    LogError(
+        "--http-socket: this build of tokend has no HTTP front; serve the protocol socket "
+        "only");
+    return 2;
+  }
+  RaiseFileLimit(config.max_connections);
+  const auth::Policy policy = PolicyFrom(config);
+
+  auth::KeyWatcherOptions watch;
+  watch.keys_path = config.keys_path;
+  watch.revoked_path = config.revoked_path;
+  watch.poll_interval = std::chrono::seconds(config.poll_interval_seconds);
+  watch.log = [](LogLevel level, std::string_view line) { Log(level, line); };
+
+  std::vector<std::string> warnings;
+  absl::StatusOr<std::shared_ptr<const auth::KeySet>> initial = LoadInitialKeySet(watch, &warnings);
+  for (const std::string& w : warnings) LogWarning(w);
+  if (!initial.ok()) {
+    LogError(absl::StrCat("refusing to start: ", initial.status().message()));
+    return 1;
+  }
+  const size_t key_count = (*initial)->keys->size();
+  auth::KeySetPublisher publisher(*std::move(initial));
+
+  std::unique_ptr<auth::TokenCache> cache;
+  if (config.cache_entries > 0) {
+    auth::TokenCache::Options cache_options;
+    cache_options.max_entries = config.cache_entries;
+    cache_options.leeway_seconds = config.leeway_seconds;
+    absl::StatusOr<std::unique_ptr<auth::TokenCache>> made =
+        auth::TokenCache::Create(cache_options);
+    if (!made.ok()) {
+      LogError(absl::StrCat("token cache: ", made.status().message()));
+      return 1;
+    }
+    cache = *std::move(made);
+  }
+
+  absl::StatusOr<server::Listener> listener = OpenListener(config);
+  if (!listener.ok()) {
+    LogError(absl::StrCat("refusing to start: ", listener.status().message()));
+    return 1;
+  }
+
+  absl::StatusOr<std::unique_ptr<auth::KeyWatcher>> watcher =
+      auth::KeyWatcher::Create(watch, &publisher);
+  if (!watcher.ok()) {
+    LogError(absl::StrCat("key watcher: ", watcher.status().message()));
+    return 1;
+  }
+
+  server::ServiceFactory factory = [&policy, &publisher, cache = cache.get()](int) {
+    return std::make_unique<server::Service>(
+        std::make_unique<AuthRequestValidator>(policy, publisher, cache));
+  };
+  absl::StatusOr<std::unique_ptr<server::EventLoop>> loop =
+      MakeLoop(config, listener->fd(), factory);
+  if (!loop.ok()) {
+    LogError(absl::StrCat("refusing to start: ", loop.status().message()));
+    return 1;
+  }
+
+  server::SystemdNotifier notifier;
+  absl::StatusOr<std::chrono::microseconds> watchdog = notifier.StartWatchdog();
+  if (!watchdog.ok()) {
+    LogWarning(absl::StrCat("watchdog: ", watchdog.status().message()));
+  } else if (watchdog->count() > 0) {
+    LogInfo(absl::StrCat("watchdog: pinging every ", watchdog->count() / 2000, " ms"));
+  }
+
+  server::EventLoop* running = loop->get();
+  auth::KeyWatcher* keys = watcher->get();
+  const std::string serving =
+      absl::StrCat("serving on ", listener->path(), " with ", running->name(), ", ", config.threads,
+                   config.threads == 1 ? " thread" : " threads");
+  std::atomic<bool> stopping{false};
+  SignalThread::Handlers handlers;
+  handlers.reload = [&] {
+    if (stopping.load()) return;
+    LogInfo("SIGHUP: reloading keys");
+    notifier.Reloading("reloading keys");
+    absl::Status st = keys->ReloadAndWait();
+    auth::KeyWatcherStats stats = keys->stats();
+    if (st.ok()) {
+      LogInfo(absl::StrCat("SIGHUP: reload done; ", Count(stats.keys_loaded, "key"), ", ",
+                           Count(stats.revoked_entries, "revocation entry", "revocation entries")));
+    } else {
+      LogError(absl::StrCat("SIGHUP: reload failed, keeping the current keys: ", st.message()));
+    }
+    notifier.Ready(absl::StrCat(serving, "; ", Count(stats.keys_loaded, "key")));
+  };
+  handlers.stop = [&](int signo) {
+    if (stopping.exchange(true)) return;
+    LogInfo(absl::StrCat(signo == SIGINT ? "SIGINT" : "SIGTERM",
+                         ": stopping after answering what was received"));
+    notifier.Stopping("stopping");
+    running->Stop();
+  };
+  absl::StatusOr<std::unique_ptr<SignalThread>> signals = SignalThread::Start(std::move(handlers));
+  if (!signals.ok()) {
+    LogError(absl::StrCat("signals: ", signals.status().message()));
+    return 1;
+  }
+
+  LogInfo(absl::StrCat(serving, "; ", Count(key_count, "key"), " from ", config.keys_path,
+                       cache ? absl::StrCat("; cache of ", cache->capacity(), " entries")
+                             : std::string("; cache off")));
+  notifier.Ready(absl::StrCat(serving, "; ", Count(key_count, "key")));
+
+  absl::Status run = running->Run();
+  signals->reset();  // no handler runs past this point
+  if (!run.ok()) {
+    LogError(absl::StrCat("event loop failed: ", run.message()));
+    return 1;
+  }
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace tokend
+
+int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits the mask.
+  if (absl::Status st = tokend::SignalThread::BlockSignals(); !st.ok()) {
+    std::fprintf(stderr, "tokend: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<tokend::Config> config =
+      tokend::ParseConfig(argc, argv, [](const char* name) { return std::getenv(name); });
+  if (!config.ok()) {
+    std::fprintf(stderr, "tokend: %s\nRun 'tokend --help' for the options.\n",
+                 std::string(config.status().message()).c_str());
+    return 2;
+  }
+  if (config->help) {
+    std::fputs(tokend::Usage().c_str(), stdout);
+    return 0;
+  }
+  if (config->version) {
+    std::printf("tokend %s\n", TOKEND_VERSION);
+    return 0;
+  }
+  return tokend::Run(*config);
+}
