@@ -4,16 +4,41 @@
 // (uring_loop.cc) and epoll (epoll_loop.cc), with the same behaviour. Each
 // runs `threads` workers; each worker owns its ring or epoll set, its
 // connections and its own Service (from the factory, called on that worker's
-// thread). Workers share only the listening socket.
+// thread). Workers share only the listening socket and the connection count.
+//
+// Behaviour common to both loops:
+//   - Every response a batch of completions produces for a connection goes
+//     out in one send.
+//   - A protocol error is answered (after the responses before it) and the
+//     connection then closes; nothing after the bad frame is answered.
+//   - A connection whose unsent responses exceed max_unsent_bytes is not
+//     read from until they are down to half of that; an incomplete frame
+//     older than frame_timeout closes its connection; past max_connections
+//     a new connection is closed at once; a peer the allow lists refuse is
+//     closed at once. None of this touches any other connection.
+//   - Stop(): accepting stops, the bytes each connection had already been
+//     sent are read and answered, then each connection closes once its
+//     responses are out; one still unsent drain_timeout after Stop() is
+//     closed anyway, and Run() returns.
+//
+// Thread-safety: Run() is called once, from one thread; Stop() and stats()
+// from any thread. Ownership: the loop does not own `listen_fd` (the caller
+// closes it after Run() returns); it owns every accepted descriptor. The
+// epoll loop sets O_NONBLOCK on `listen_fd`; the io_uring loop accepts
+// either way.
 #ifndef TOKEND_DAEMON_SERVER_EVENT_LOOP_H_
 #define TOKEND_DAEMON_SERVER_EVENT_LOOP_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/server/service.h"
 
@@ -21,14 +46,35 @@ namespace tokend::server {
 
 struct LoopOptions {
   int threads = 1;
-  size_t max_connections = 16384;            // across all workers
-  size_t max_unsent_bytes = 1 << 20;         // per connection: stop reading above this
+  size_t max_connections = 16384;                  // across all workers
+  size_t max_unsent_bytes = 1 << 20;               // per connection: stop reading above this
   std::chrono::milliseconds frame_timeout{10000};  // an incomplete frame may sit this long
   std::chrono::milliseconds drain_timeout{5000};   // Stop(): time to answer what was received
   // Peer credential allow lists (SO_PEERCRED at accept); empty = anyone the
-  // socket's file mode lets in.
+  // socket's file mode lets in. See peer_auth.h for the rule.
   std::vector<uid_t> allow_uids;
   std::vector<gid_t> allow_gids;
+  // Tuning. The most one read takes from one connection (the size of each
+  // io_uring provided buffer, and of the epoll loop's read buffer).
+  size_t recv_buffer_size = 16 * 1024;
+  // io_uring: provided buffers per worker (rounded up to a power of two, at
+  // most 32768). When they run out the kernel ends a connection's multishot
+  // receive with -ENOBUFS, and the loop re-arms it once buffers are back.
+  size_t recv_buffers = 256;
+};
+
+// Counters of one loop, summed over its workers; each value is exact, a
+// snapshot may mix values a few events apart.
+struct LoopStats {
+  uint64_t connections_accepted = 0;  // admitted past the limit and the allow lists
+  uint64_t connections_open = 0;      // admitted and not yet closed
+  uint64_t refused_max_connections = 0;
+  uint64_t refused_peer = 0;     // refused by the allow lists
+  uint64_t frame_timeouts = 0;   // closed for an incomplete frame
+  uint64_t drain_timeouts = 0;   // closed with responses still unsent
+  uint64_t read_pauses = 0;      // times a connection hit max_unsent_bytes
+  uint64_t recv_no_buffers = 0;  // io_uring: multishot receives ended by -ENOBUFS
+  ServiceStats service;
 };
 
 using ServiceFactory = std::function<std::unique_ptr<Service>(int worker)>;
@@ -36,18 +82,27 @@ using ServiceFactory = std::function<std::unique_ptr<Service>(int worker)>;
 class EventLoop {
  public:
   virtual ~EventLoop() = default;
-  // Runs the workers until Stop(); returns when all have exited.
+  // Runs the workers until Stop(); returns when all have exited. An error
+  // (a worker's setup failed, a null Service from the factory, an
+  // unexpected failure of the ring or epoll set) stops every worker and is
+  // returned.
   virtual absl::Status Run() = 0;
   // Stop accepting, answer what was already received, close, return from
   // Run(). Thread-safe; not async-signal-safe (call from a signal thread).
+  // Before Run(), makes Run() return at once.
   virtual void Stop() = 0;
   virtual const char* name() const = 0;  // "io_uring" or "epoll"
+  // Thread-safe; valid before, during and after Run().
+  virtual LoopStats stats() const { return {}; }
 };
 
 // MakeUringLoop()
 //
 // Fails with kUnavailable when io_uring is refused (seccomp, sysctl
-// kernel.io_uring_disabled, old kernel): the caller falls back to epoll.
+// kernel.io_uring_disabled, old kernel): the caller falls back to epoll. The
+// check sets up a ring and a provided-buffer ring and runs one multishot
+// receive, so a kernel lacking any feature the loop needs is caught here.
+// kInvalidArgument on a bad option (threads < 1, a zero size).
 absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(int listen_fd, LoopOptions options,
                                                          ServiceFactory factory);
 absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(int listen_fd, LoopOptions options,

@@ -1,0 +1,195 @@
+#include "daemon/server/loop_core.h"
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/util/log.h"
+
+namespace tokend::server::internal {
+namespace {
+
+// Timeouts are checked this many times per (shortest) timeout period, so a
+// timeout fires at most a quarter late; never more often than every
+// millisecond nor less often than every half second.
+std::chrono::milliseconds TickFor(const LoopOptions& o) {
+  auto t = std::min(o.frame_timeout, o.drain_timeout) / 4;
+  return std::clamp(t, std::chrono::milliseconds(1), std::chrono::milliseconds(500));
+}
+
+}  // namespace
+
+std::string ErrnoMessage(std::string_view what, int err) {
+  std::string m(what);
+  m += ": ";
+  m += std::strerror(err);
+  return m;
+}
+
+absl::StatusOr<std::unique_ptr<LoopCore>> LoopCore::Create(int listen_fd, LoopOptions options,
+                                                           ServiceFactory factory) {
+  if (listen_fd < 0) return absl::InvalidArgumentError("event loop: no listening socket");
+  if (options.threads < 1) return absl::InvalidArgumentError("event loop: threads must be >= 1");
+  if (options.max_connections == 0 || options.max_unsent_bytes == 0 ||
+      options.recv_buffer_size == 0 || options.recv_buffers == 0 ||
+      options.frame_timeout.count() <= 0 || options.drain_timeout.count() < 0) {
+    return absl::InvalidArgumentError("event loop: limits must be positive");
+  }
+  if (!factory) return absl::InvalidArgumentError("event loop: no service factory");
+  std::unique_ptr<LoopCore> core(new LoopCore(listen_fd, std::move(options), std::move(factory)));
+  for (int i = 0; i < core->options_.threads; ++i) {
+    const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) {
+      return absl::ErrnoToStatus(errno, ErrnoMessage("event loop: eventfd", errno));
+    }
+    core->wake_fds_.push_back(fd);
+  }
+  return core;
+}
+
+LoopCore::LoopCore(int listen_fd, LoopOptions options, ServiceFactory factory)
+    : listen_fd_(listen_fd),
+      options_(std::move(options)),
+      factory_(std::move(factory)),
+      peer_policy_(options_.allow_uids, options_.allow_gids),
+      tick_(TickFor(options_)),
+      services_(options_.threads) {
+  for (int i = 0; i < options_.threads; ++i) {
+    counters_.push_back(std::make_unique<WorkerCounters>());
+  }
+}
+
+LoopCore::~LoopCore() {
+  for (int fd : wake_fds_) ::close(fd);
+}
+
+absl::Status LoopCore::RunWorkers(const std::function<absl::Status(int)>& worker) {
+  if (ran_.exchange(true)) return absl::FailedPreconditionError("event loop: Run() called twice");
+  std::mutex mu;
+  absl::Status first_error;
+  auto run_one = [&](int i) {
+    absl::Status st = worker(i);
+    if (!st.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.ok()) first_error = st;
+      }
+      Stop();
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(options_.threads - 1);
+  for (int i = 1; i < options_.threads; ++i) threads.emplace_back(run_one, i);
+  run_one(0);
+  for (auto& t : threads) t.join();
+  return first_error;
+}
+
+void LoopCore::Stop() {
+  stop_.store(true, std::memory_order_release);
+  for (int fd : wake_fds_) {
+    const uint64_t one = 1;
+    // EAGAIN (counter saturated) still leaves the eventfd readable.
+    [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof(one));
+  }
+}
+
+absl::StatusOr<Service*> LoopCore::CreateService(int worker) {
+  std::unique_ptr<Service> s = factory_(worker);
+  if (s == nullptr) {
+    return absl::InternalError(absl::StrCat("event loop: no service for worker ", worker));
+  }
+  Service* raw = s.get();
+  std::lock_guard<std::mutex> lock(services_mu_);
+  services_[worker] = std::move(s);
+  return raw;
+}
+
+LoopCore::Admission LoopCore::Admit(int worker, int fd) {
+  WorkerCounters& c = counters(worker);
+  Admission result = Admission::kAdmitted;
+  absl::Status peer;
+  if (open_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
+    result = Admission::kFull;
+    WorkerCounters::Bump(c.refused_max_connections);
+  } else if (peer = CheckPeer(fd, peer_policy_); !peer.ok()) {
+    result = Admission::kPeerRefused;
+    WorkerCounters::Bump(c.refused_peer);
+  }
+  if (result == Admission::kAdmitted) {
+    WorkerCounters::Bump(c.accepted);
+    return result;
+  }
+  open_.fetch_sub(1, std::memory_order_relaxed);
+  // At most one line per second for all refusals, so that a flood of
+  // connections cannot flood the log.
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  int64_t last = last_refusal_log_ns_.load(std::memory_order_relaxed);
+  if (now - last >= 1'000'000'000 &&
+      last_refusal_log_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    LogWarning(result == Admission::kFull
+                   ? absl::StrCat("connection refused: ", options_.max_connections,
+                                  " connections open (max_connections)")
+                   : absl::StrCat("connection refused: ", peer.message()));
+  }
+  return result;
+}
+
+void LoopCore::Release(int worker) {
+  WorkerCounters::Bump(counters(worker).closed);
+  open_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+LoopStats LoopCore::Stats() const {
+  LoopStats s;
+  for (const auto& c : counters_) {
+    const auto get = [](const std::atomic<uint64_t>& a) {
+      return a.load(std::memory_order_relaxed);
+    };
+    const uint64_t accepted = get(c->accepted);
+    const uint64_t closed = get(c->closed);
+    s.connections_accepted += accepted;
+    s.connections_open += accepted - std::min(accepted, closed);
+    s.refused_max_connections += get(c->refused_max_connections);
+    s.refused_peer += get(c->refused_peer);
+    s.frame_timeouts += get(c->frame_timeouts);
+    s.drain_timeouts += get(c->drain_timeouts);
+    s.read_pauses += get(c->read_pauses);
+    s.recv_no_buffers += get(c->recv_no_buffers);
+  }
+  std::lock_guard<std::mutex> lock(services_mu_);
+  for (const auto& svc : services_) {
+    if (svc != nullptr) s.service += svc->stats();
+  }
+  return s;
+}
+
+bool LoopCore::ReadAvailable(Connection& conn, Service& service, std::vector<char>& scratch,
+                             Connection::TimePoint now, int max_reads) {
+  for (int i = 0; i < max_reads && conn.WantsRead(); ++i) {
+    const ssize_t n = ::recv(conn.fd(), scratch.data(), scratch.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      conn.OnInput(std::string_view(scratch.data(), static_cast<size_t>(n)), service, now);
+      continue;
+    }
+    if (n == 0) {
+      conn.OnPeerClosed(now);
+      return true;
+    }
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+  return true;
+}
+
+}  // namespace tokend::server::internal

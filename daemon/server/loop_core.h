@@ -1,0 +1,171 @@
+// loop_core.h
+//
+// What the io_uring and epoll loops share, internal to the event_loop
+// target: the state every worker of one loop sees (options, allow lists,
+// stop flag and wake-up descriptors, the connection count, counters), the
+// running of workers on threads, and a table of connections addressed by a
+// slot index plus a generation, so that an event for a connection that has
+// since closed (and whose slot was reused) is recognised and ignored.
+//
+// Thread-safety: LoopCore's methods are thread-safe unless marked
+// "worker only". A SlotTable belongs to one worker. Ownership: LoopCore
+// owns the wake-up eventfds and the Services (kept until the loop is
+// destroyed, so stats() stays valid); it does not own the listening socket.
+#ifndef TOKEND_DAEMON_SERVER_LOOP_CORE_H_
+#define TOKEND_DAEMON_SERVER_LOOP_CORE_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "daemon/server/connection.h"
+#include "daemon/server/event_loop.h"
+#include "daemon/server/peer_auth.h"
+#include "daemon/server/service.h"
+
+namespace tokend::server::internal {
+
+// Per-worker counters: one writer (the worker), relaxed readers.
+struct WorkerCounters {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> closed{0};
+  std::atomic<uint64_t> refused_max_connections{0};
+  std::atomic<uint64_t> refused_peer{0};
+  std::atomic<uint64_t> frame_timeouts{0};
+  std::atomic<uint64_t> drain_timeouts{0};
+  std::atomic<uint64_t> read_pauses{0};
+  std::atomic<uint64_t> recv_no_buffers{0};
+
+  static void Bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
+class LoopCore {
+ public:
+  // Creates one wake-up eventfd per worker. Fails on a bad option or when an
+  // eventfd cannot be created.
+  static absl::StatusOr<std::unique_ptr<LoopCore>> Create(int listen_fd, LoopOptions options,
+                                                          ServiceFactory factory);
+  ~LoopCore();
+  LoopCore(const LoopCore&) = delete;
+  LoopCore& operator=(const LoopCore&) = delete;
+
+  const LoopOptions& options() const { return options_; }
+  int listen_fd() const { return listen_fd_; }
+  // Readable once Stop() was called (an eventfd, non-blocking).
+  int wake_fd(int worker) const { return wake_fds_[worker]; }
+  WorkerCounters& counters(int worker) { return *counters_[worker]; }
+
+  // RunWorkers()
+  //
+  // Runs worker(i) for each i in [0, threads): worker 0 on the calling
+  // thread, the others on threads of their own. The first error stops the
+  // other workers (through Stop()) and is returned once all have exited.
+  // Fails with kFailedPrecondition when called a second time.
+  absl::Status RunWorkers(const std::function<absl::Status(int)>& worker);
+
+  // Sets the stop flag and wakes every worker. Idempotent.
+  void Stop();
+  bool stop_requested() const { return stop_.load(std::memory_order_acquire); }
+
+  // CreateService()
+  //
+  // Worker only: calls the factory for `worker` (on that worker's thread)
+  // and keeps the Service for stats(). Fails when the factory returns null.
+  absl::StatusOr<Service*> CreateService(int worker);
+
+  enum class Admission { kAdmitted, kFull, kPeerRefused };
+  // Admit()
+  //
+  // Worker only: takes one place among max_connections and checks the peer
+  // of `fd` against the allow lists. On anything but kAdmitted the place is
+  // given back, the refusal counted and logged (rate-limited); the caller
+  // closes `fd`. An admitted connection is given back with Release().
+  Admission Admit(int worker, int fd);
+  void Release(int worker);
+
+  LoopStats Stats() const;
+
+  // Worker only: reads `fd` (MSG_DONTWAIT) until it has nothing more to
+  // give, the connection pauses or drains, or `max_reads` reads were made,
+  // feeding `conn`. Used once per connection at Stop(), after the loop's own
+  // receive for it has ended. Returns false when the socket failed (the
+  // caller closes the connection at once).
+  static bool ReadAvailable(Connection& conn, Service& service, std::vector<char>& scratch,
+                            Connection::TimePoint now, int max_reads);
+
+  // How often workers sweep their connections for timeouts.
+  std::chrono::milliseconds tick_interval() const { return tick_; }
+
+ private:
+  LoopCore(int listen_fd, LoopOptions options, ServiceFactory factory);
+
+  const int listen_fd_;
+  const LoopOptions options_;
+  const ServiceFactory factory_;
+  const PeerPolicy peer_policy_;
+  const std::chrono::milliseconds tick_;
+
+  std::vector<int> wake_fds_;
+  std::vector<std::unique_ptr<WorkerCounters>> counters_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> ran_{false};
+  std::atomic<size_t> open_{0};  // admitted connections, all workers
+
+  mutable std::mutex services_mu_;
+  std::vector<std::unique_ptr<Service>> services_;  // guarded by services_mu_
+
+  std::atomic<int64_t> last_refusal_log_ns_{0};
+};
+
+// A worker's connections, addressed by (slot, generation). Slot records are
+// never moved: the loops keep pointers into them only within one event.
+template <typename Slot>
+class SlotTable {
+ public:
+  // Slot must have `std::unique_ptr<Connection> conn` and `uint32_t gen`.
+  uint32_t Allocate() {
+    if (!free_.empty()) {
+      const uint32_t i = free_.back();
+      free_.pop_back();
+      return i;
+    }
+    slots_.push_back(std::make_unique<Slot>());
+    return static_cast<uint32_t>(slots_.size() - 1);
+  }
+  // Frees slot `i`: its record is reset to a fresh Slot with the next
+  // generation, so events tagged with the old one no longer match.
+  void Free(uint32_t i) {
+    const uint32_t next_gen = slots_[i]->gen + 1;
+    *slots_[i] = Slot();
+    slots_[i]->gen = next_gen;
+    free_.push_back(i);
+  }
+  // The live slot `i` of generation `gen`, or null.
+  Slot* Find(uint32_t i, uint32_t gen) {
+    if (i >= slots_.size()) return nullptr;
+    Slot* s = slots_[i].get();
+    return (s->conn != nullptr && s->gen == gen) ? s : nullptr;
+  }
+  Slot& at(uint32_t i) { return *slots_[i]; }
+  uint32_t size() const { return static_cast<uint32_t>(slots_.size()); }
+  size_t live() const { return slots_.size() - free_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<uint32_t> free_;
+};
+
+// "function: strerror" for logs and Status messages.
+std::string ErrnoMessage(std::string_view what, int err);
+
+}  // namespace tokend::server::internal
+
+#endif  // TOKEND_DAEMON_SERVER_LOOP_CORE_H_
