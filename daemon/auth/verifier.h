@@ -2,10 +2,19 @@
 //
 // The full check of one compact JWS against a key set and a policy, in the
 // order that keeps the claims untouched until the MAC has verified:
-//   size -> split -> header (memoized) -> key selection -> MAC -> payload
-//   base64url -> claims JSON -> CheckClaims (policy.h).
+//   size -> split -> header (memoized) -> key selection -> signature
+//   base64url -> MAC -> payload base64url -> claims JSON -> CheckClaims
+//   (policy.h).
+// Key selection: a header `kid` names the one key to use (none loaded:
+// kUnknownKey; that key does not serve the header's alg, being bound to
+// another alg or too short for it: kAlgNotAllowed). Without `kid`, every key
+// serving the alg is tried in load order (none: kUnknownKey).
+//
 // A Verifier owns one thread's scratch (MAC context, JSON parsers, decode
-// buffers): not thread-safe, one per thread. The Policy must outlive it.
+// buffers): not thread-safe, one per thread. The Policy must outlive it. A
+// call allocates nothing once the payload buffer has reached the size of the
+// largest payload seen (it starts sized for policy.max_token_bytes, up to
+// 64 KiB).
 #ifndef TOKEND_DAEMON_AUTH_VERIFIER_H_
 #define TOKEND_DAEMON_AUTH_VERIFIER_H_
 
@@ -27,10 +36,12 @@ struct VerifyResult {
   Status status = Status::kMalformed;
   // The header's alg once the header parsed as an HMAC alg, else kUnknown.
   Alg alg = Alg::kUnknown;
-  // Set once the MAC verified (status is then kOk or a claims/policy status):
-  const Key* key = nullptr;        // the key that verified it
-  std::string_view payload_json;   // decoded payload, without padding
-  bool claims_parsed = false;      // `claims` holds the token's claims
+  // Set once the MAC verified (status is then kOk, kMalformed for a payload
+  // that is not canonical base64url or not a valid claims object, or a
+  // claims/policy status):
+  const Key* key = nullptr;       // the key that verified it
+  std::string_view payload_json;  // decoded payload, without padding
+  bool claims_parsed = false;     // `claims` holds the token's claims
   ClaimsView claims;
 };
 
@@ -44,21 +55,32 @@ class Verifier {
   // Verify()
   //
   // Checks `token` against `keys` and the policy at time `now` (seconds since
-  // the epoch). A non-empty `audience` replaces the policy's audiences. Views
-  // in *out live until this Verifier's next call.
+  // the epoch). A non-empty `audience` replaces the policy's audiences. Sets
+  // out->status and fills the rest of *out as far as the check went (see
+  // VerifyResult). Views in *out live until this Verifier's next call, and
+  // out->key as long as keys.keys does.
   void Verify(std::string_view token, std::string_view audience, const KeySet& keys, int64_t now,
               VerifyResult* out);
 
   // VerifySignature()
   //
-  // The JWS layer alone: size, split, header, key selection and MAC. Leaves
-  // the payload undecoded. For tests of the JWS layer and for callers that
-  // check claims themselves.
+  // The JWS layer alone: size, split, header, key selection, MAC, then the
+  // payload's base64url (strict: the MAC covers the encoded text, so a
+  // payload with non-zero trailing bits may carry a valid MAC, and is
+  // kMalformed). kOk means the signature verifies and out->payload_json holds
+  // the decoded payload, whatever it is: it is not parsed. For tests of the
+  // JWS layer and for callers that check claims themselves. Returns the
+  // status it also stores in out->status.
   Status VerifySignature(std::string_view token, const Keyring& keys, VerifyResult* out);
 
   const Policy& policy() const { return policy_; }
 
  private:
+  // VerifySignature() without resetting *out or storing the status.
+  Status VerifyJws(std::string_view token, const Keyring& keys, VerifyResult* out);
+  // Grows payload_buf_ (never shrinks it) to hold `n` bytes plus kJsonPadding.
+  uint8_t* PayloadBuffer(size_t n);
+
   const Policy& policy_;
   HmacComputer hmac_;
   HeaderParser header_parser_;
