@@ -2,10 +2,20 @@
 //
 // The request-path entry point of daemon/auth: one token, one optional
 // request audience, one answer. A Validator combines a thread's KeySetReader,
-// its Verifier and the shared TokenCache (a hit skips base64url, MAC and
-// JSON, then runs the same CheckClaims() as a miss).
+// its Verifier and the shared TokenCache (token_cache.h):
+//   size limit (kTooLarge) -> cache lookup -> on a hit whose verifying key
+//   is still in the current keyring: CheckClaims() on the cached claims;
+//   otherwise the full Verifier::Verify(), and a token that comes out kOk
+//   is inserted.
+// A hit skips base64url, MAC and JSON, yet answers exactly as a miss would
+// for the same token, audience, time and key set: the cache holds only
+// tokens whose MAC verified, under a 128-bit keyed tag of the whole token,
+// and the hit re-runs every check that can change (clock, audience,
+// revocation, key still loaded) through the same CheckClaims().
 // One Validator per thread: not thread-safe. The Policy, publisher and cache
-// must outlive it; the cache may be null (caching off).
+// must outlive it; the cache may be null (caching off). Every Validator
+// sharing a cache must share its Policy, and the cache's leeway must be the
+// Policy's.
 #ifndef TOKEND_DAEMON_AUTH_VALIDATOR_H_
 #define TOKEND_DAEMON_AUTH_VALIDATOR_H_
 
@@ -16,19 +26,18 @@
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/policy.h"
 #include "daemon/auth/status.h"
+#include "daemon/auth/token_cache.h"
 #include "daemon/auth/verifier.h"
 
 namespace tokend::auth {
 
-class TokenCache;
-
 struct ValidationResult {
   Status status = Status::kMalformed;
-  Alg alg = Alg::kUnknown;
-  int64_t exp = 0;              // 0 when the token has none or it is unknown
-  std::string_view subject;     // only when status is kOk
-  std::string_view claims_json; // only when kOk and claims were asked for
-  bool cache_hit = false;
+  Alg alg = Alg::kUnknown;       // the header's alg once it parsed, else kUnknown
+  int64_t exp = 0;               // the token's exp once its MAC verified; else 0
+  std::string_view subject;      // `sub`, only when status is kOk
+  std::string_view claims_json;  // the decoded payload, only when kOk and asked for
+  bool cache_hit = false;        // answered from the cache
 };
 
 class Validator {
@@ -40,17 +49,24 @@ class Validator {
 
   // Validate()
   //
-  // Answers for `token` at time `now`. Views in the result live until this
-  // Validator's next call.
+  // Answers for `token` at time `now` (seconds since the epoch). A
+  // non-empty `audience` replaces the policy's audiences. Views in the
+  // result live until this Validator's next call.
   ValidationResult Validate(std::string_view token, std::string_view audience, bool want_claims,
                             int64_t now);
 
  private:
+  // Answers from a cache entry; false when the payload cannot be re-decoded
+  // for want_claims (then the caller verifies in full).
+  bool AnswerFromCache(std::string_view token, std::string_view audience, bool want_claims,
+                       const KeySet& keys, int64_t now, ValidationResult* out);
+
   const Policy& policy_;
   KeySetReader keys_;
   TokenCache* cache_;
   Verifier verifier_;
-  std::string scratch_;
+  CachedToken hit_;      // the last hit's entry, which result views point into
+  std::string scratch_;  // the payload re-decoded on a hit with want_claims
 };
 
 }  // namespace tokend::auth

@@ -1,0 +1,77 @@
+#include "daemon/auth/validator.h"
+
+#include "daemon/auth/base64url.h"
+
+namespace tokend::auth {
+namespace {
+
+// The payload segment of a token that once split into three segments.
+std::string_view PayloadSegment(std::string_view token) {
+  const size_t first = token.find('.');
+  if (first == std::string_view::npos) return {};
+  const size_t second = token.find('.', first + 1);
+  if (second == std::string_view::npos) return {};
+  return token.substr(first + 1, second - first - 1);
+}
+
+}  // namespace
+
+Validator::Validator(const Policy& policy, const KeySetPublisher& keys, TokenCache* cache)
+    : policy_(policy), keys_(keys), cache_(cache), verifier_(policy) {}
+
+Validator::~Validator() = default;
+
+ValidationResult Validator::Validate(std::string_view token, std::string_view audience,
+                                     bool want_claims, int64_t now) {
+  ValidationResult out;
+  if (token.size() > policy_.max_token_bytes) {
+    out.status = Status::kTooLarge;
+    return out;
+  }
+  const KeySet& keys = keys_.Get();
+
+  TokenCacheKey key;
+  if (cache_ != nullptr) {
+    key = cache_->KeyOf(token);
+    // An entry whose key was removed or replaced answers nothing: the full
+    // check below then says what the current keys make of the token.
+    if (cache_->Lookup(key, now, &hit_) && keys.keys->Contains(hit_.key_fingerprint()) &&
+        AnswerFromCache(token, audience, want_claims, keys, now, &out)) {
+      return out;
+    }
+  }
+
+  VerifyResult v;
+  verifier_.Verify(token, audience, keys, now, &v);
+  out.status = v.status;
+  out.alg = v.alg;
+  if (v.claims_parsed && v.claims.has(kClaimExp)) out.exp = v.claims.exp;
+  if (v.status == Status::kOk) {
+    out.subject = v.claims.sub;
+    if (want_claims) out.claims_json = v.payload_json;
+    if (cache_ != nullptr && v.key != nullptr && v.claims_parsed) {
+      cache_->Insert(key, v.alg, v.key->fingerprint, v.claims, now);
+    }
+  }
+  return out;
+}
+
+bool Validator::AnswerFromCache(std::string_view token, std::string_view audience, bool want_claims,
+                                const KeySet& keys, int64_t now, ValidationResult* out) {
+  const ClaimsView& claims = hit_.claims();
+  const Status status = CheckClaims(policy_, claims, token, audience, keys.revoked.get(), now);
+  if (status == Status::kOk && want_claims) {
+    // The token verified when it was cached, so its payload decodes; the
+    // MAC need not be computed again to trust these bytes.
+    if (!Base64UrlDecode(PayloadSegment(token), scratch_)) return false;
+    out->claims_json = scratch_;
+  }
+  out->status = status;
+  out->alg = hit_.alg();
+  out->exp = claims.has(kClaimExp) ? claims.exp : 0;
+  if (status == Status::kOk) out->subject = claims.sub;
+  out->cache_hit = true;
+  return true;
+}
+
+}  // namespace tokend::auth
