@@ -133,7 +133,8 @@ Status ClaimsParser::Impl::ParseInto(std::string_view json, ClaimsView* out) {
         if (value.is_string()) {
           audiences.push_back(value.get_string().value_unsafe());
         } else if (value.is_array()) {
-          for (const element item : value.get_array().value_unsafe()) {
+          const simdjson::dom::array items = value.get_array().value_unsafe();
+          for (const element item : items) {
             std::string_view audience;
             if (item.get_string().get(audience) != SUCCESS) return Status::kMalformed;
             audiences.push_back(audience);

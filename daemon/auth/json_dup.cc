@@ -54,7 +54,9 @@ bool DuplicateMemberChecker::Check(simdjson::dom::element value) {
   switch (value.type()) {
     case simdjson::dom::element_type::OBJECT: {
       const size_t mark = BeginObject();
-      for (const simdjson::dom::key_value_pair member : value.get_object().value_unsafe()) {
+      // A local: value_unsafe() returns a reference into the temporary result.
+      const simdjson::dom::object object = value.get_object().value_unsafe();
+      for (const simdjson::dom::key_value_pair member : object) {
         if (!AddName(mark, member.key) || !Check(member.value)) {
           names_.resize(mark);
           return false;
@@ -62,11 +64,13 @@ bool DuplicateMemberChecker::Check(simdjson::dom::element value) {
       }
       return EndObject(mark);
     }
-    case simdjson::dom::element_type::ARRAY:
-      for (const simdjson::dom::element item : value.get_array().value_unsafe()) {
+    case simdjson::dom::element_type::ARRAY: {
+      const simdjson::dom::array array = value.get_array().value_unsafe();
+      for (const simdjson::dom::element item : array) {
         if (!Check(item)) return false;
       }
       return true;
+    }
     default:
       return true;  // scalars: the DOM parser has validated them already
   }

@@ -19,11 +19,13 @@ namespace {
 bool HasDuplicate(simdjson::dom::element e) {
   if (e.is_object()) {
     std::set<std::string_view> names;
-    for (auto member : e.get_object().value_unsafe()) {
+    const simdjson::dom::object object = e.get_object().value_unsafe();
+    for (auto member : object) {
       if (!names.insert(member.key).second || HasDuplicate(member.value)) return true;
     }
   } else if (e.is_array()) {
-    for (auto item : e.get_array().value_unsafe()) {
+    const simdjson::dom::array array = e.get_array().value_unsafe();
+    for (auto item : array) {
       if (HasDuplicate(item)) return true;
     }
   }
