@@ -71,6 +71,12 @@ std::string WatchDirFor(const std::string& path, bool is_dir) {
   return parent.empty() ? std::string(".") : parent;
 }
 
+// "1 key", "2 keys"; `many` defaults to `one` + "s".
+std::string Count(size_t n, const char* one, const char* many = nullptr) {
+  if (n == 1) return absl::StrCat(n, " ", one);
+  return many != nullptr ? absl::StrCat(n, " ", many) : absl::StrCat(n, " ", one, "s");
+}
+
 std::string KidList(const std::vector<std::string>& kids) {
   if (kids.size() <= kMaxKidsInLog) return absl::StrJoin(kids, ",");
   std::vector<std::string> head(kids.begin(), kids.begin() + kMaxKidsInLog);
@@ -97,8 +103,8 @@ std::string DescribeChange(const KeySet& before, const KeySet& after) {
   if (!removed.empty()) parts.push_back(absl::StrCat("removed ", KidList(removed)));
   if (!replaced.empty()) parts.push_back(absl::StrCat("replaced ", KidList(replaced)));
   if (parts.empty()) parts.push_back("same keys");
-  return absl::StrCat(after.keys->size(), " keys (", absl::StrJoin(parts, "; "), "), ",
-                      after.revoked->size(), " revoked entries");
+  return absl::StrCat(Count(after.keys->size(), "key"), " (", absl::StrJoin(parts, "; "), "), ",
+                      Count(after.revoked->size(), "revoked entry", "revoked entries"));
 }
 
 class KeyWatcherImpl final : public KeyWatcher {
@@ -462,8 +468,9 @@ absl::Status KeyWatcherImpl::Reload(Trigger trigger) {
   absl::StatusOr<std::shared_ptr<const KeySet>> next = LoadKeySet(options_, &warnings);
   std::shared_ptr<const KeySet> current = publisher_->Current();
   if (!next.ok()) {
-    std::string line = absl::StrCat("key reload failed, keeping the current ",
-                                    current->keys->size(), " keys: ", next.status().message());
+    std::string line =
+        absl::StrCat("key reload failed, keeping the current ", Count(current->keys->size(), "key"),
+                     ": ", next.status().message());
     // The backstop poll finding the same broken file again is not news.
     bool repeat = trigger == Trigger::kPoll && line == last_failure_;
     last_failure_ = line;
