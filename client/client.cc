@@ -177,10 +177,11 @@ class Call {
     // One block: sub '\0' claims '\0'.
     char* block = static_cast<char*>(malloc(v.subject.size() + claims.size() + 2));
     if (block == nullptr) return false;
-    memcpy(block, v.subject.data(), v.subject.size());
+    // (memcpy from a null view is undefined even for 0 bytes.)
+    if (!v.subject.empty()) memcpy(block, v.subject.data(), v.subject.size());
     block[v.subject.size()] = '\0';
     char* c = block + v.subject.size() + 1;
-    memcpy(c, claims.data(), claims.size());
+    if (!claims.empty()) memcpy(c, claims.data(), claims.size());
     c[claims.size()] = '\0';
     r->sub = block;
     r->sub_len = v.subject.size();

@@ -6,7 +6,6 @@
 #include <stdio.h>
 
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -37,13 +36,16 @@ std::vector<std::string> Lines(const std::string& command, bool* ok) {
   return lines;
 }
 
-// Defined symbols from `nm` output lines "<addr> <type> <name>".
+// Defined symbols from `nm` output lines "<addr> <type> <name>" (lines
+// without an address are undefined symbols or archive member names).
 std::vector<NmSymbol> Defined(const std::vector<std::string>& lines) {
   std::vector<NmSymbol> out;
-  static const std::regex kLine(R"(^[0-9a-fA-F]+ (\S) (\S+)$)");
   for (const std::string& line : lines) {
-    std::smatch m;
-    if (std::regex_match(line, m, kLine)) out.push_back({m[1].str()[0], m[2].str()});
+    std::istringstream in(line);
+    std::string addr, type, name, rest;
+    if (!(in >> addr >> type >> name) || (in >> rest) || type.size() != 1) continue;
+    if (addr.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) continue;
+    out.push_back({type[0], name});
   }
   return out;
 }
@@ -55,25 +57,37 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::set<std::string> Matches(const std::string& text, const std::regex& re) {
+bool IsIdentChar(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
+
+// The functions client.h declares: the tokend_ name before the '(' of
+// each TOKEND_API declaration.
+std::set<std::string> HeaderFunctions() {
+  const std::string text =
+      ReadFile(std::string(TOKEND_SOURCE_DIR) + "/client/include/tokend/client.h");
   std::set<std::string> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), re); it != std::sregex_iterator();
-       ++it) {
-    out.insert((*it)[1].str());
+  for (size_t at = text.find("TOKEND_API "); at != std::string::npos;
+       at = text.find("TOKEND_API ", at + 1)) {
+    const size_t paren = text.find('(', at);
+    size_t begin = paren;
+    while (begin > at && IsIdentChar(text[begin - 1])) --begin;
+    const std::string name = text.substr(begin, paren - begin);
+    if (name.rfind("tokend_", 0) == 0) out.insert(name);
   }
   return out;
 }
 
-// The functions client.h declares.
-std::set<std::string> HeaderFunctions() {
-  return Matches(ReadFile(std::string(TOKEND_SOURCE_DIR) + "/client/include/tokend/client.h"),
-                 std::regex(R"(TOKEND_API[^;(]*\b(tokend_[a-z_]+)\()"));
-}
-
-// The symbols the version script makes global.
+// The symbols the version script makes global: lines "  tokend_name;".
 std::set<std::string> MapSymbols() {
-  return Matches(ReadFile(std::string(TOKEND_SOURCE_DIR) + "/client/libtokend-client.map"),
-                 std::regex(R"(\n\s*(tokend_[a-z_]+);)"));
+  std::istringstream in(ReadFile(std::string(TOKEND_SOURCE_DIR) + "/client/libtokend-client.map"));
+  std::set<std::string> out;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string word;
+    if (words >> word && word.rfind("tokend_", 0) == 0 && word.back() == ';') {
+      out.insert(word.substr(0, word.size() - 1));
+    }
+  }
+  return out;
 }
 
 TEST(ClientExportsTest, HeaderAndVersionScriptListTheSameFunctions) {
