@@ -81,14 +81,31 @@ struct ClaimsParser::Impl {
 ClaimsParser::ClaimsParser() : impl_(std::make_unique<Impl>()) {}
 ClaimsParser::~ClaimsParser() = default;
 
+namespace {
+
+// Field by field: assigning a whole ClaimsView{} compiles to `rep stos`,
+// which costs more than the rest of a small document's member loop.
+void Clear(ClaimsView* out) {
+  out->present = 0;
+  out->exp = 0;
+  out->nbf = 0;
+  out->iat = 0;
+  out->iss = {};
+  out->sub = {};
+  out->jti = {};
+  out->aud = {};
+}
+
+}  // namespace
+
 Status ClaimsParser::Parse(std::string_view json, ClaimsView* out) {
   const Status s = impl_->ParseInto(json, out);
-  if (s != Status::kOk) *out = ClaimsView{};
+  if (s != Status::kOk) Clear(out);
   return s;
 }
 
 Status ClaimsParser::Impl::ParseInto(std::string_view json, ClaimsView* out) {
-  *out = ClaimsView{};
+  Clear(out);
   element root;
   if (parser.parse(json.data(), json.size(), /*realloc_if_needed=*/false).get(root) != SUCCESS) {
     return Status::kMalformed;

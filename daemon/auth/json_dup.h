@@ -43,8 +43,21 @@ class DuplicateMemberChecker {
   // forgets the object's names. Objects nest: a member's own object is
   // begun and ended between two AddName() calls of its parent.
   size_t BeginObject() const { return names_.size(); }
-  [[nodiscard]] bool AddName(size_t mark, std::string_view name);
-  [[nodiscard]] bool EndObject(size_t mark);
+  [[nodiscard]] bool AddName(size_t mark, std::string_view name) {
+    const uint64_t fp = Fingerprint(name);
+    if (names_.size() - mark < kPairwiseLimit) {
+      for (size_t i = mark; i < names_.size(); ++i) {
+        if (names_[i].fingerprint == fp && names_[i].name == name) return false;
+      }
+    }
+    names_.push_back({fp, name});
+    return true;
+  }
+  [[nodiscard]] bool EndObject(size_t mark) {
+    if (names_.size() - mark > kPairwiseLimit) return EndLargeObject(mark);
+    names_.resize(mark);
+    return true;
+  }
 
   // Check()
   //
@@ -53,11 +66,22 @@ class DuplicateMemberChecker {
   [[nodiscard]] bool Check(simdjson::dom::element value);
 
  private:
+  // Objects up to this many members are checked pairwise as names arrive
+  // (fast for the handful of members tokens have); larger ones are sorted
+  // once at the end, so an object of n members costs O(n log n), not O(n²).
+  static constexpr size_t kPairwiseLimit = 16;
+
   struct Name {
     uint64_t fingerprint;  // cheap pre-filter: length and three bytes
     std::string_view name;
   };
-  static uint64_t Fingerprint(std::string_view name);
+  bool EndLargeObject(size_t mark);
+  static uint64_t Fingerprint(std::string_view name) {
+    if (name.empty()) return 0;
+    const auto byte = [&](size_t i) { return uint64_t{static_cast<uint8_t>(name[i])}; };
+    return (uint64_t{name.size()} << 24) | (byte(0) << 16) | (byte(name.size() / 2) << 8) |
+           byte(name.size() - 1);
+  }
 
   std::vector<Name> names_;  // members of every object being walked, stacked
 };
