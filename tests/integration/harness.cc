@@ -1,18 +1,23 @@
 #include "tests/integration/harness.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -237,10 +242,8 @@ void TokendProcess::WriteKey(const std::string& name, std::string_view bytes) co
   ::rename(tmp.c_str(), (keys_dir() + "/" + name).c_str());
 }
 
-bool TokendProcess::Spawn(const std::vector<std::string>& args,
-                          const std::vector<std::string>& prefix,
-                          const std::vector<std::string>& extra_env) {
-  std::vector<std::string> argv_s = prefix;
+bool TokendProcess::Spawn(const std::vector<std::string>& args, const SpawnOptions& options) {
+  std::vector<std::string> argv_s = options.prefix;
   argv_s.push_back(TokendBinary());
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -257,10 +260,12 @@ bool TokendProcess::Spawn(const std::vector<std::string>& args,
     env_s.emplace_back(kv);
   }
   env_s.push_back("NOTIFY_SOCKET=" + path("notify.sock"));
-  env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
+  env_s.insert(env_s.end(), options.extra_env.begin(), options.extra_env.end());
   std::vector<char*> envp;
   for (std::string& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
+
+  if (options.deny_io_uring) return SpawnWithoutIoUring(argv.data(), envp.data());
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -284,6 +289,40 @@ bool TokendProcess::Spawn(const std::vector<std::string>& args,
   posix_spawnattr_destroy(&attr);
   exit_code_.reset();
   return rc == 0;
+}
+
+bool TokendProcess::SpawnWithoutIoUring(char** argv, char** envp) {
+  // Everything the child needs is prepared before fork(): after it, only
+  // async-signal-safe calls.
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+  int log_fd = ::open(path("tokend.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) return false;
+  sigset_t empty;
+  sigemptyset(&empty);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    for (int sig = 1; sig < NSIG; ++sig) ::signal(sig, SIG_DFL);
+    ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) {
+      ::_exit(126);
+    }
+    ::execve(argv[0], argv, envp);
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  if (pid < 0) return false;
+  pid_ = pid;
+  exit_code_.reset();
+  return true;
 }
 
 bool TokendProcess::Start(const std::vector<std::string>& args) {

@@ -90,11 +90,20 @@ class TokendProcess {
   void WriteKey(const std::string& name, std::string_view bytes) const;
   void WriteFile(const std::string& path, std::string_view bytes) const;
 
+  struct SpawnOptions {
+    std::vector<std::string> prefix;     // a wrapper run before tokend
+    std::vector<std::string> extra_env;  // "NAME=VALUE"
+    // Runs the process under a seccomp filter that fails io_uring_setup(2)
+    // with EPERM, as systemd's SystemCallFilter or the sysctl
+    // kernel.io_uring_disabled would.
+    bool deny_io_uring = false;
+  };
+
   // Spawns `prefix... tokend args...` with stdout and stderr going to the
-  // log file and NOTIFY_SOCKET set (plus `extra_env`, "NAME=VALUE"). With
-  // an empty prefix the daemon is the spawned process itself.
-  bool Spawn(const std::vector<std::string>& args, const std::vector<std::string>& prefix = {},
-             const std::vector<std::string>& extra_env = {});
+  // log file and NOTIFY_SOCKET set. With an empty prefix the daemon is the
+  // spawned process itself.
+  bool Spawn(const std::vector<std::string>& args, const SpawnOptions& options);
+  bool Spawn(const std::vector<std::string>& args) { return Spawn(args, SpawnOptions{}); }
   // The usual command line: --socket, --keys and --threads 2, then `args`.
   bool Start(const std::vector<std::string>& args);
 
@@ -117,6 +126,7 @@ class TokendProcess {
   std::string Log() const;
 
  private:
+  bool SpawnWithoutIoUring(char** argv, char** envp);
   std::string ReadNotify(milliseconds timeout);
   bool Reap(bool block);
 

@@ -35,6 +35,18 @@ using ::testing::StartsWith;
     if (IsSkipped() || HasFatalFailure()) return; \
   } while (0)
 
+TokendProcess::SpawnOptions WithoutIoUring() {
+  TokendProcess::SpawnOptions o;
+  o.deny_io_uring = true;
+  return o;
+}
+
+TokendProcess::SpawnOptions Wrapped(std::vector<std::string> prefix) {
+  TokendProcess::SpawnOptions o;
+  o.prefix = std::move(prefix);
+  return o;
+}
+
 constexpr uint8_t S(auth::Status s) { return static_cast<uint8_t>(s); }
 
 std::string Claims(const std::string& extra, int64_t exp_offset = 600) {
@@ -406,8 +418,8 @@ TEST_P(TokendTest, RunsUnderSocketActivationAndLeavesTheSocketFile) {
   const std::string sock = daemon_.path("activated.sock");
   ASSERT_TRUE(daemon_.Spawn({"--socket", daemon_.path("unused.sock"), "--keys", daemon_.keys_dir(),
                              "--threads", "1", "--event-loop", GetParam()},
-                            {"/usr/bin/systemd-socket-activate", "-l", sock, "-E",
-                             "NOTIFY_SOCKET=" + daemon_.path("notify.sock")}));
+                            Wrapped({"/usr/bin/systemd-socket-activate", "-l", sock, "-E",
+                                     "NOTIFY_SOCKET=" + daemon_.path("notify.sock")})));
   // systemd-socket-activate starts the program on the first connection,
   // which waits in the socket's backlog until tokend accepts it.
   Client c;
@@ -509,6 +521,34 @@ TEST(TokendStartupTest, AnEmptyKeysDirectoryStartsWithAWarning) {
   Client c;
   ASSERT_TRUE(c.Connect(d.socket_path()));
   EXPECT_EQ(c.Validate(Mint(RandomKey(), "k", Claims(""))).status, S(auth::Status::kUnknownKey));
+}
+
+TEST(TokendStartupTest, AutoFallsBackToEpollWhenIoUringIsRefusedAndSaysWhy) {
+  TokendProcess d;
+  d.WriteKey("k1", RandomKey());
+  ASSERT_TRUE(d.Spawn({"--socket", d.socket_path(), "--keys", d.keys_dir(), "--threads", "1"},
+                      WithoutIoUring()));
+  ASSERT_TRUE(d.WaitReady()) << d.Log();
+  EXPECT_THAT(d.notifications().back(), HasSubstr("with epoll"));
+  EXPECT_THAT(d.Log(), HasSubstr("event loop: epoll, because io_uring is unavailable"));
+  Client c;
+  ASSERT_TRUE(c.Connect(d.socket_path()));
+  EXPECT_TRUE(c.Ping());
+}
+
+TEST(TokendStartupTest, ExplicitIoUringRefusedByTheKernelExitsNonZero) {
+  TokendProcess d;
+  d.WriteKey("k1", RandomKey());
+  ASSERT_TRUE(
+      d.Spawn({"--socket", d.socket_path(), "--keys", d.keys_dir(), "--event-loop", "io_uring"},
+              WithoutIoUring()));
+  std::optional<int> code = d.WaitExit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(d.Log(), HasSubstr("io_uring event loop: "));
+  EXPECT_THAT(d.notifications(), ::testing::IsEmpty());
+  struct stat st;
+  EXPECT_NE(::lstat(d.socket_path().c_str(), &st), 0) << "the socket file was left behind";
 }
 
 TEST(TokendStartupTest, ABadCommandLineExitsNonZeroNamingTheFlag) {
