@@ -52,10 +52,14 @@ class ClaimsParser {
   // Parse()
   //
   // Parses `json` as one JSON object and fills *out. Returns kMalformed when
-  // it is not exactly one object (trailing bytes included), has a duplicate
-  // member name at any depth (compared after unescaping), or a registered
-  // claim of the wrong type: exp/nbf/iat not a finite number in int64 range,
-  // aud not a string or array of strings, iss/sub/jti not strings.
+  // it is not exactly one object (trailing bytes included), is not valid
+  // JSON anywhere (UTF-8, escapes, numbers: simdjson also refuses numbers
+  // beyond the double range and integers beyond uint64), nests deeper than
+  // 64 levels, has a duplicate member name at any depth (compared after
+  // unescaping), or a registered claim of the wrong type: exp/nbf/iat not a
+  // finite number in int64 range, aud not a string or array of strings
+  // (an empty array is no audience), iss/sub/jti not strings. On failure
+  // *out is left empty.
   // REQUIRES: SIMDJSON_PADDING readable bytes follow json.end() (see
   // kJsonPadding); ParseUnpadded() copies when the caller cannot promise it.
   Status Parse(std::string_view json, ClaimsView* out);

@@ -47,12 +47,15 @@ class HeaderParser {
   // Parse()
   //
   // Decodes the base64url header segment and parses it. Returns kOk with
-  // *out filled; kMalformed (bad base64url, not one JSON object, duplicate
-  // member names, `alg` missing or not a string, `kid` not a string);
-  // kAlgNotAllowed (`none` in any spelling, RS/ES/PS/EdDSA, any alg that is
-  // not HS256/384/512, or not in `allowed`); kUnsupportedHeader (`crit`,
-  // `b64`, `jku`, `x5u`, `jwk`, `x5c`, `cty` of JWT, or JWE parameters).
-  // The pointer stays valid until the next call.
+  // *out filled; kMalformed (bad base64url, not one JSON object, invalid
+  // JSON anywhere, nesting deeper than 64, duplicate member names at any
+  // depth, `alg` missing or not a string, `kid`, `typ` or `cty` not a
+  // string); kAlgNotAllowed (`none` in any spelling, RS/ES/PS/EdDSA, any
+  // alg that is not exactly HS256/384/512, or not in `allowed`);
+  // kUnsupportedHeader (`crit`, `b64`, `jku`, `x5u`, `jwk`, `x5c`, `cty` of
+  // JWT in any case, or the JWE parameters enc, zip, epk, apu, apv, iv,
+  // tag, p2s, p2c). When several apply, that order decides. Other members
+  // are ignored. The pointer stays valid until the next call.
   Status Parse(std::string_view header_b64, AlgSet allowed, const JoseHeader** out);
 
  private:
