@@ -140,10 +140,10 @@ enum {
 
 /* Signature algorithms, as the protocol numbers them. */
 enum {
-  TOKEND_ALG_UNKNOWN = 0,
-  TOKEND_ALG_HS256 = 1,
-  TOKEND_ALG_HS384 = 2,
-  TOKEND_ALG_HS512 = 3,
+  TOKEND_ALG_UNKNOWN = 0, /* the header did not parse, or names no HS algorithm */
+  TOKEND_ALG_HS256 = 1,   /* HMAC-SHA-256 */
+  TOKEND_ALG_HS384 = 2,   /* HMAC-SHA-384 */
+  TOKEND_ALG_HS512 = 3    /* HMAC-SHA-512 */
 };
 
 /* Request flags. */
