@@ -35,7 +35,7 @@ static_assert(offsetof(Entry, tag) == 0);
 static_assert(offsetof(Entry, dead_at) % sizeof(uint64_t) == 0);
 
 uint32_t HintOf(const TokenCacheKey& key) {
-  uint32_t hint = static_cast<uint32_t>(key.tag[1] >> 32);
+  uint32_t hint = static_cast<uint32_t>(key.tag[1]);
   return hint == 0 ? 1 : hint;  // 0 marks an empty slot
 }
 
@@ -158,17 +158,34 @@ TokenCacheKey TokenCache::KeyOf(std::string_view token) const {
   return key;
 }
 
-TokenCache::Bucket& TokenCache::BucketFor(const TokenCacheKey& key) const {
-  // Lemire's multiply-shift maps the tag onto [0, num_buckets_) without a
-  // division.
+std::array<TokenCache::Bucket*, 2> TokenCache::BucketsFor(const TokenCacheKey& key) const {
+  // Lemire's multiply-shift maps a tag word onto [0, num_buckets_) without a
+  // division. The hint uses the low half of tag[1], the second bucket its
+  // high half, the first bucket tag[0]: independent bits of the PRF output.
   __extension__ using Wide = unsigned __int128;
-  size_t index = static_cast<size_t>((static_cast<Wide>(key.tag[0]) * num_buckets_) >> 64);
-  return buckets_[index];
+  const size_t first = static_cast<size_t>((static_cast<Wide>(key.tag[0]) * num_buckets_) >> 64);
+  const size_t second = static_cast<size_t>((static_cast<Wide>(key.tag[1]) * num_buckets_) >> 64);
+  return {&buckets_[first], second == first ? nullptr : &buckets_[second]};
 }
 
 bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out) const {
-  Bucket& b = BucketFor(key);
   const uint32_t hint = HintOf(key);
+  for (Bucket* b : BucketsFor(key)) {
+    if (b == nullptr) break;
+    switch (LookupIn(*b, key, hint, now, out)) {
+      case Found::kHit:
+        return true;
+      case Found::kDead:
+        return false;
+      case Found::kAbsent:
+        break;
+    }
+  }
+  return false;
+}
+
+TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint32_t hint,
+                                       int64_t now, CachedToken* out) {
   for (size_t w = 0; w < kWays; ++w) {
     if (Atomic(b.hint[w]).load(std::memory_order_relaxed) != hint) continue;
     Bucket::Slot& slot = b.slot[w];
@@ -187,9 +204,9 @@ bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out)
     // The copy is one writer's whole entry (invariant 1).
     Entry& e = out->entry_;
     std::memcpy(&e, words, sizeof(e));
-    if (now >= e.dead_at) return false;
+    if (now >= e.dead_at) return Found::kDead;
     const size_t fixed = size_t{e.iss_len} + e.sub_len + e.jti_len;
-    if (fixed + e.aud_bytes > kStringBytes || e.aud_count > kMaxAudiences) return false;
+    if (fixed + e.aud_bytes > kStringBytes || e.aud_count > kMaxAudiences) return Found::kDead;
 
     ClaimsView& c = out->claims_;
     c.present = e.present;
@@ -205,9 +222,9 @@ bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out)
     p += e.jti_len;
     const char* aud_end = p + e.aud_bytes;
     for (size_t i = 0; i < e.aud_count; ++i) {
-      if (p >= aud_end) return false;
+      if (p >= aud_end) return Found::kDead;
       size_t len = static_cast<uint8_t>(*p++);
-      if (len > static_cast<size_t>(aud_end - p)) return false;
+      if (len > static_cast<size_t>(aud_end - p)) return Found::kDead;
       out->aud_[i] = std::string_view(p, len);
       p += len;
     }
@@ -217,9 +234,9 @@ bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out)
     // write nothing shared.
     std::atomic_ref<uint8_t> ref(b.ref[w]);
     if (ref.load(std::memory_order_relaxed) == 0) ref.store(1, std::memory_order_relaxed);
-    return true;
+    return Found::kHit;
   }
-  return false;
+  return Found::kAbsent;
 }
 
 bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerprint,
@@ -232,32 +249,50 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
   e.dead_at = DeadAt(claims, leeway_);
   if (now >= e.dead_at || !Pack(claims, &e)) return false;
 
-  Bucket& b = BucketFor(key);
+  const std::array<Bucket*, 2> buckets = BucketsFor(key);
   const uint32_t hint = HintOf(key);
 
   // Choose the victim. These reads steer the choice only (invariant 2), so
   // they take no seqlock.
+  Bucket* vb = nullptr;
   size_t victim = kWays;
-  for (size_t w = 0; w < kWays && victim == kWays; ++w) {  // the same token
-    if (Atomic(b.hint[w]).load(std::memory_order_relaxed) == hint &&
-        Atomic(b.slot[w].words[0]).load(std::memory_order_relaxed) == key.tag[0] &&
-        Atomic(b.slot[w].words[1]).load(std::memory_order_relaxed) == key.tag[1]) {
-      victim = w;
+  for (Bucket* b : buckets) {  // the same token
+    for (size_t w = 0; b != nullptr && vb == nullptr && w < kWays; ++w) {
+      if (Atomic(b->hint[w]).load(std::memory_order_relaxed) == hint &&
+          Atomic(b->slot[w].words[0]).load(std::memory_order_relaxed) == key.tag[0] &&
+          Atomic(b->slot[w].words[1]).load(std::memory_order_relaxed) == key.tag[1]) {
+        vb = b;
+        victim = w;
+      }
     }
   }
-  for (size_t w = 0; w < kWays && victim == kWays; ++w) {  // an empty or dead slot
-    if (Atomic(b.hint[w]).load(std::memory_order_relaxed) == 0 ||
-        now >= static_cast<int64_t>(
-                   Atomic(b.slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed))) {
-      victim = w;
+  if (vb == nullptr) {  // an empty or dead slot, in the bucket with more of them
+    size_t most_free = 0;
+    for (Bucket* b : buckets) {
+      size_t free = 0, first_free = kWays;
+      for (size_t w = 0; b != nullptr && w < kWays; ++w) {
+        if (Atomic(b->hint[w]).load(std::memory_order_relaxed) == 0 ||
+            now >= static_cast<int64_t>(
+                       Atomic(b->slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed))) {
+          if (free++ == 0) first_free = w;
+        }
+      }
+      if (free > most_free) {
+        most_free = free;
+        vb = b;
+        victim = first_free;
+      }
     }
   }
-  if (victim == kWays) {  // CLOCK: the first unreferenced slot from the hand
-    std::atomic_ref<uint32_t> hand_ref(b.hand);
+  if (vb == nullptr) {
+    // CLOCK, in one of the two buckets picked by a tag bit: the first
+    // unreferenced slot from the hand, clearing the bytes it passes.
+    vb = buckets[1] != nullptr && (key.tag[0] & 1) ? buckets[1] : buckets[0];
+    std::atomic_ref<uint32_t> hand_ref(vb->hand);
     const uint32_t hand = hand_ref.load(std::memory_order_relaxed);
     size_t w = hand % kWays;
     for (size_t step = 0; step < 2 * kWays; ++step, w = (w + 1) % kWays) {
-      std::atomic_ref<uint8_t> ref(b.ref[w]);
+      std::atomic_ref<uint8_t> ref(vb->ref[w]);
       if (ref.load(std::memory_order_relaxed) == 0) break;
       ref.store(0, std::memory_order_relaxed);
     }
@@ -266,6 +301,7 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
   }
 
   // Write it under the slot's seqlock; give up rather than wait.
+  Bucket& b = *vb;
   Bucket::Slot& slot = b.slot[victim];
   std::atomic_ref<uint64_t> seq(slot.seq);
   uint64_t s = seq.load(std::memory_order_relaxed);

@@ -27,13 +27,18 @@
 // and kStringBytes of iss, sub, jti and aud bytes). A token whose strings do
 // not fit (see Insert()) bypasses the cache. A bucket's first cache line
 // holds one 32-bit hint per slot (tag bits; 0 = empty), one CLOCK reference
-// byte per slot, and the bucket's CLOCK hand.
+// byte per slot, and the bucket's CLOCK hand. Each token has two candidate
+// buckets chosen by independent tag bits (two-choice hashing), so a table
+// can fill close to its capacity before a bucket overflows; a lookup reads
+// the first bucket's header line and, only if the token is not there, the
+// second's.
 //
 // Replacement: CLOCK within a bucket. A hit sets the slot's reference byte,
 // and only when it is clear, so a hot token's hits write no shared line. An
-// insert takes, in hand order, the slot holding the same tag, else an empty
-// or dead slot, else the first slot whose reference byte is clear, clearing
-// the bytes it passes.
+// insert takes the slot already holding the same tag, else an empty or
+// dead slot in whichever bucket has more of them, else, in one of the two
+// buckets picked by a tag bit, the first slot from the hand whose reference
+// byte is clear, clearing the bytes it passes.
 //
 // Publication (a seqlock per slot, as in Boehm, "Can Seqlocks Get Along
 // with Programming Language Memory Models?", MSPC 2012). Every shared word
@@ -195,9 +200,13 @@ class TokenCache {
 
  private:
   struct Bucket;
+  enum class Found { kHit, kDead, kAbsent };
   TokenCache(Bucket* buckets, size_t num_buckets, size_t map_bytes, int64_t leeway,
              const uint64_t (&hash_key)[4]);
-  Bucket& BucketFor(const TokenCacheKey& key) const;
+  // The token's two candidate buckets; the second is null when they coincide.
+  std::array<Bucket*, 2> BucketsFor(const TokenCacheKey& key) const;
+  static Found LookupIn(Bucket& b, const TokenCacheKey& key, uint32_t hint, int64_t now,
+                        CachedToken* out);
 
   Bucket* buckets_;
   size_t num_buckets_;

@@ -86,10 +86,11 @@ struct Expected {
 };
 
 TEST(TokenCacheStressTest, ConcurrentInsertsLookupsAndEvictionsNeverTearAnEntry) {
-  std::unique_ptr<TokenCache> cache =
-      MakeCache(TokenCache::kWays);  // one bucket that all tokens fight over
-  std::deque<Expected> tokens;       // never moves its elements: their views stay valid
-  for (int i = 0; i < 32; ++i) tokens.emplace_back(i);
+  // Two buckets that every token fights over (some tokens have both
+  // choices in one bucket).
+  std::unique_ptr<TokenCache> cache = MakeCache(2 * TokenCache::kWays);
+  std::deque<Expected> tokens;  // never moves its elements: their views stay valid
+  for (int i = 0; i < 48; ++i) tokens.emplace_back(i);
 
   std::atomic<int> hits{0}, torn{0};
   std::vector<std::thread> threads;
