@@ -14,8 +14,10 @@
 // revocation, key still loaded) through the same CheckClaims().
 // One Validator per thread: not thread-safe. The Policy, publisher and cache
 // must outlive it; the cache may be null (caching off). Every Validator
-// sharing a cache must share its Policy, and the cache's leeway must be the
-// Policy's.
+// sharing a cache must share its Policy (an entry records that the token
+// passed that policy's header checks). The cache's leeway should be the
+// Policy's, so that entries die exactly when their tokens expire; answers
+// do not depend on it, since a hit re-checks exp.
 #ifndef TOKEND_DAEMON_AUTH_VALIDATOR_H_
 #define TOKEND_DAEMON_AUTH_VALIDATOR_H_
 
