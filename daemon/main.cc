@@ -82,30 +82,69 @@ void RaiseFileLimit(size_t max_connections) {
   }
 }
 
-absl::StatusOr<server::Listener> OpenListener(const Config& config) {
-  absl::StatusOr<std::optional<server::Listener>> inherited = server::Listener::FromSystemd();
-  if (!inherited.ok()) return inherited.status();
-  if (inherited->has_value()) {
-    LogInfo(absl::StrCat("listening on ", (*inherited)->path(),
-                         " (socket activation; --socket, --socket-mode and --socket-group do "
-                         "not apply)"));
-    return std::move(**inherited);
-  }
+absl::StatusOr<server::Listener> CreateSocket(const Config& config, const std::string& path) {
   server::ListenerOptions options;
-  options.path = config.socket_path;
+  options.path = path;
   options.mode = config.socket_mode;
   options.group = config.socket_group;
   absl::StatusOr<server::Listener> listener = server::Listener::Bind(options);
   if (!listener.ok()) return listener.status();
-  if (listener->replaced_stale()) {
-    LogInfo(absl::StrCat("replaced stale socket file ", config.socket_path));
-  }
+  if (listener->replaced_stale()) LogInfo(absl::StrCat("replaced stale socket file ", path));
   char mode[8];
   std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(config.socket_mode));
-  LogInfo(absl::StrCat("listening on ", config.socket_path, " (mode ", mode,
+  LogInfo(absl::StrCat("listening on ", path, " (mode ", mode,
                        config.socket_group ? absl::StrCat(", group ", *config.socket_group) : "",
                        ")"));
   return listener;
+}
+
+// The listening sockets: those systemd passed (socket activation), matched
+// to --socket and --http-socket by path, and created for a path it did not
+// pass. A single passed socket that matches neither path serves the
+// protocol.
+struct Sockets {
+  std::optional<server::Listener> protocol;
+  std::optional<server::Listener> http;
+};
+
+absl::StatusOr<Sockets> OpenSockets(const Config& config) {
+  absl::StatusOr<std::vector<server::Listener>> inherited = server::Listener::FromSystemd();
+  if (!inherited.ok()) return inherited.status();
+  Sockets sockets;
+  if (!inherited->empty()) {
+    sockets.protocol = server::Listener::TakeByPath(&*inherited, config.socket_path);
+    if (!config.http_socket_path.empty()) {
+      sockets.http = server::Listener::TakeByPath(&*inherited, config.http_socket_path);
+    }
+    if (!sockets.protocol.has_value() && inherited->size() == 1) {
+      sockets.protocol = std::move(inherited->front());
+      inherited->clear();
+    }
+    if (!inherited->empty()) {
+      std::vector<std::string> paths;
+      for (const server::Listener& l : *inherited) paths.push_back(l.path());
+      return absl::InvalidArgumentError(
+          absl::StrCat("systemd passed sockets that match neither --socket nor --http-socket: ",
+                       absl::StrJoin(paths, ", ")));
+    }
+    for (const std::optional<server::Listener>* l : {&sockets.protocol, &sockets.http}) {
+      if (l->has_value()) {
+        LogInfo(absl::StrCat("listening on ", (*l)->path(),
+                             " (socket activation: the socket unit sets its mode and group)"));
+      }
+    }
+  }
+  if (!sockets.protocol.has_value()) {
+    absl::StatusOr<server::Listener> created = CreateSocket(config, config.socket_path);
+    if (!created.ok()) return created.status();
+    sockets.protocol = *std::move(created);
+  }
+  if (!config.http_socket_path.empty() && !sockets.http.has_value()) {
+    absl::StatusOr<server::Listener> created = CreateSocket(config, config.http_socket_path);
+    if (!created.ok()) return created.status();
+    sockets.http = *std::move(created);
+  }
+  return sockets;
 }
 
 // --event-loop auto tries io_uring and falls back to epoll only when the
@@ -174,11 +213,12 @@ int Run(const Config& config) {
     cache = *std::move(made);
   }
 
-  absl::StatusOr<server::Listener> listener = OpenListener(config);
-  if (!listener.ok()) {
-    LogError(absl::StrCat("refusing to start: ", listener.status().message()));
+  absl::StatusOr<Sockets> sockets = OpenSockets(config);
+  if (!sockets.ok()) {
+    LogError(absl::StrCat("refusing to start: ", sockets.status().message()));
     return 1;
   }
+  server::Listener& listener = *sockets->protocol;
 
   absl::StatusOr<std::unique_ptr<auth::KeyWatcher>> watcher =
       auth::KeyWatcher::Create(watch, &publisher);
@@ -192,7 +232,7 @@ int Run(const Config& config) {
         std::make_unique<AuthRequestValidator>(policy, publisher, cache));
   };
   absl::StatusOr<std::unique_ptr<server::EventLoop>> loop =
-      MakeLoop(config, listener->fd(), factory);
+      MakeLoop(config, listener.fd(), factory);
   if (!loop.ok()) {
     LogError(absl::StrCat("refusing to start: ", loop.status().message()));
     return 1;
@@ -209,7 +249,7 @@ int Run(const Config& config) {
   server::EventLoop* running = loop->get();
   auth::KeyWatcher* keys = watcher->get();
   const std::string serving =
-      absl::StrCat("serving on ", listener->path(), " with ", running->name(), ", ", config.threads,
+      absl::StrCat("serving on ", listener.path(), " with ", running->name(), ", ", config.threads,
                    config.threads == 1 ? " thread" : " threads");
   std::atomic<bool> stopping{false};
   SignalThread::Handlers handlers;

@@ -154,20 +154,31 @@ absl::StatusOr<Listener> Listener::Bind(const ListenerOptions& options) {
   return listener;
 }
 
-absl::StatusOr<std::optional<Listener>> Listener::FromSystemd() {
+absl::StatusOr<std::vector<Listener>> Listener::FromSystemd() {
   int n = sd_listen_fds(/*unset_environment=*/1);
   if (n < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad socket activation variables (LISTEN_FDS): ", std::strerror(-n)));
   }
-  if (n == 0) return std::optional<Listener>();
-  if (n > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("systemd passed ", n, " sockets; tokend expects exactly one"));
+  std::vector<Listener> listeners;
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<Listener> adopted = Adopt(SD_LISTEN_FDS_START + i);
+    if (!adopted.ok()) return adopted.status();
+    listeners.push_back(*std::move(adopted));
   }
-  absl::StatusOr<Listener> adopted = Adopt(SD_LISTEN_FDS_START);
-  if (!adopted.ok()) return adopted.status();
-  return std::optional<Listener>(std::move(*adopted));
+  return listeners;
+}
+
+std::optional<Listener> Listener::TakeByPath(std::vector<Listener>* listeners,
+                                             const std::string& path) {
+  for (auto it = listeners->begin(); it != listeners->end(); ++it) {
+    if (it->path() == path) {
+      Listener taken = std::move(*it);
+      listeners->erase(it);
+      return taken;
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<Listener> Listener::Adopt(int fd) {

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -49,12 +50,18 @@ class Listener {
 
   // FromSystemd()
   //
-  // The socket systemd passed through LISTEN_FDS / LISTEN_PID (sd_listen_fds),
-  // or nullopt when none was passed. Fails when more than one descriptor was
-  // passed or the one passed is not a listening AF_UNIX SOCK_STREAM socket.
-  // Unsets the LISTEN_* variables so children do not inherit them. The
-  // descriptor is made non-blocking and close-on-exec.
-  static absl::StatusOr<std::optional<Listener>> FromSystemd();
+  // The sockets systemd passed through LISTEN_FDS / LISTEN_PID
+  // (sd_listen_fds), in order; empty when none were passed. Fails when any
+  // of them is not a listening AF_UNIX SOCK_STREAM socket (the caller then
+  // serves none). Unsets the LISTEN_* variables so children do not inherit
+  // them. Each descriptor is made non-blocking and close-on-exec.
+  static absl::StatusOr<std::vector<Listener>> FromSystemd();
+
+  // TakeByPath()
+  //
+  // Moves out of `listeners` the one whose path() is `path`, if any.
+  static std::optional<Listener> TakeByPath(std::vector<Listener>* listeners,
+                                            const std::string& path);
 
   // Adopt()
   //

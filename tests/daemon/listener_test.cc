@@ -267,20 +267,25 @@ TEST(ListenerTest, AdoptRefusesWhatIsNotAListeningUnixStreamSocket) {
   for (int fd : {not_listening, dgram, pipefd[0], pipefd[1]}) ::close(fd);
 }
 
-TEST(ListenerTest, FromSystemdWithoutActivationIsNullopt) {
+TEST(ListenerTest, FromSystemdWithoutActivationIsEmpty) {
   ::unsetenv("LISTEN_FDS");
   ::unsetenv("LISTEN_PID");
-  absl::StatusOr<std::optional<Listener>> l = Listener::FromSystemd();
+  absl::StatusOr<std::vector<Listener>> l = Listener::FromSystemd();
   ASSERT_TRUE(l.ok()) << l.status();
-  EXPECT_FALSE(l->has_value());
+  EXPECT_TRUE(l->empty());
 }
 
-// Runs `body` in a child process whose fd 3 is `fd` and whose LISTEN_*
-// variables say `count` descriptors were passed; returns its exit code.
-int InChildWithListenFds(int fd, const char* count, int (*body)()) {
+// Runs `body` in a child process whose descriptors from 3 on are `fds` and
+// whose LISTEN_* variables say `count` descriptors were passed; returns its
+// exit code.
+int InChildWithListenFds(std::vector<int> fds, const char* count, int (*body)()) {
   pid_t pid = ::fork();
   if (pid == 0) {
-    if (::dup2(fd, 3) < 0) ::_exit(100);
+    // Move the originals out of the way first, then into place.
+    for (int& fd : fds) fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (::dup2(fds[i], 3 + static_cast<int>(i)) < 0) ::_exit(100);
+    }
     ::setenv("LISTEN_FDS", count, 1);
     ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
     ::_exit(body());
@@ -295,12 +300,15 @@ TEST(ListenerTest, FromSystemdTakesTheInheritedSocketAndUnsetsTheVariables) {
   std::string path = dir.file("act.sock");
   int fd = BindUnix(path, SOCK_STREAM, 8);
   ASSERT_GE(fd, 0);
-  int code = InChildWithListenFds(fd, "1", [] {
-    absl::StatusOr<std::optional<Listener>> l = Listener::FromSystemd();
-    if (!l.ok() || !l->has_value()) return 1;
-    if ((*l)->fd() != 3 || !(*l)->inherited()) return 2;
+  static std::string expected_path;
+  expected_path = path;
+  int code = InChildWithListenFds({fd}, "1", [] {
+    absl::StatusOr<std::vector<Listener>> l = Listener::FromSystemd();
+    if (!l.ok() || l->size() != 1) return 1;
+    Listener& only = l->front();
+    if (only.fd() != 3 || !only.inherited() || only.path() != expected_path) return 2;
     if (std::getenv("LISTEN_FDS") != nullptr || std::getenv("LISTEN_PID") != nullptr) return 3;
-    (*l)->Close();
+    only.Close();
     return 0;
   });
   EXPECT_EQ(code, 0);
@@ -309,27 +317,41 @@ TEST(ListenerTest, FromSystemdTakesTheInheritedSocketAndUnsetsTheVariables) {
   ::close(fd);
 }
 
-TEST(ListenerTest, FromSystemdRefusesANonListeningSocketAndTwoSockets) {
+TEST(ListenerTest, FromSystemdReturnsEverySocketAndTakeByPathPicksOne) {
+  TempDir dir;
+  static std::string a_path, b_path;
+  a_path = dir.file("a.sock");
+  b_path = dir.file("b.sock");
+  int a = BindUnix(a_path, SOCK_STREAM, 8);
+  int b = BindUnix(b_path, SOCK_STREAM, 8);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  int code = InChildWithListenFds({a, b}, "2", [] {
+    absl::StatusOr<std::vector<Listener>> l = Listener::FromSystemd();
+    if (!l.ok() || l->size() != 2) return 1;
+    std::optional<Listener> second = Listener::TakeByPath(&*l, b_path);
+    if (!second.has_value() || second->fd() != 4 || l->size() != 1) return 2;
+    if (Listener::TakeByPath(&*l, "/nowhere").has_value() || l->size() != 1) return 3;
+    if (l->front().path() != a_path) return 4;
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+  ::close(a);
+  ::close(b);
+}
+
+TEST(ListenerTest, FromSystemdRefusesANonListeningSocket) {
   TempDir dir;
   int not_listening = BindUnix(dir.file("nl.sock"), SOCK_STREAM, -1);
-  ASSERT_GE(not_listening, 0);
-  EXPECT_EQ(InChildWithListenFds(not_listening, "1",
-                                 [] {
-                                   absl::StatusOr<std::optional<Listener>> l =
-                                       Listener::FromSystemd();
-                                   return l.ok() ? 1 : 0;
-                                 }),
-            0);
   int listening = BindUnix(dir.file("l.sock"), SOCK_STREAM, 8);
+  ASSERT_GE(not_listening, 0);
   ASSERT_GE(listening, 0);
-  EXPECT_EQ(InChildWithListenFds(listening, "2",
-                                 [] {
-                                   if (::dup2(3, 4) < 0) return 2;
-                                   absl::StatusOr<std::optional<Listener>> l =
-                                       Listener::FromSystemd();
-                                   return l.ok() ? 1 : 0;
-                                 }),
-            0);
+  auto refused = [] {
+    absl::StatusOr<std::vector<Listener>> l = Listener::FromSystemd();
+    return l.ok() ? 1 : 0;
+  };
+  EXPECT_EQ(InChildWithListenFds({not_listening}, "1", refused), 0);
+  EXPECT_EQ(InChildWithListenFds({listening, not_listening}, "2", refused), 0);
   ::close(not_listening);
   ::close(listening);
 }
