@@ -115,38 +115,43 @@ Status ClaimsParser::Impl::ParseInto(std::string_view json, ClaimsView* out) {
 
   dups.Reset();
   audiences.clear();
+  // A registered claim's duplicate shows as its bit already set; only the
+  // other members go through the general duplicate checker (they cannot
+  // equal a registered name, which would have been classified as one).
   const size_t mark = dups.BeginObject();
+  uint32_t seen = 0;
   for (const simdjson::dom::key_value_pair member : object) {
     const std::string_view name = member.key;
     const element value = member.value;
-    if (!dups.AddName(mark, name)) return Status::kMalformed;
+    uint32_t bit = 0;
     bool ok = true;
     switch (NameKey(name)) {
       case Name3("exp"):
+        bit = kClaimExp;
         ok = ReadNumericDate(value, /*round_up=*/false, &out->exp);
-        out->present |= kClaimExp;
         break;
       case Name3("nbf"):
+        bit = kClaimNbf;
         ok = ReadNumericDate(value, /*round_up=*/true, &out->nbf);
-        out->present |= kClaimNbf;
         break;
       case Name3("iat"):
+        bit = kClaimIat;
         ok = ReadNumericDate(value, /*round_up=*/true, &out->iat);
-        out->present |= kClaimIat;
         break;
       case Name3("iss"):
+        bit = kClaimIss;
         ok = value.get_string().get(out->iss) == SUCCESS;
-        out->present |= kClaimIss;
         break;
       case Name3("sub"):
+        bit = kClaimSub;
         ok = value.get_string().get(out->sub) == SUCCESS;
-        out->present |= kClaimSub;
         break;
       case Name3("jti"):
+        bit = kClaimJti;
         ok = value.get_string().get(out->jti) == SUCCESS;
-        out->present |= kClaimJti;
         break;
       case Name3("aud"):
+        bit = kClaimAud;
         if (value.is_string()) {
           audiences.push_back(value.get_string().value_unsafe());
         } else if (value.is_array()) {
@@ -159,15 +164,16 @@ Status ClaimsParser::Impl::ParseInto(std::string_view json, ClaimsView* out) {
         } else {
           ok = false;
         }
-        out->present |= kClaimAud;
         break;
       default:
-        ok = dups.Check(value);
+        ok = dups.AddName(mark, name) && dups.Check(value);
         break;
     }
-    if (!ok) return Status::kMalformed;
+    if (!ok || (seen & bit) != 0) return Status::kMalformed;
+    seen |= bit;
   }
   if (!dups.EndObject(mark)) return Status::kMalformed;
+  out->present = seen;
   out->aud = std::span<const std::string_view>(audiences.data(), audiences.size());
   return Status::kOk;
 }

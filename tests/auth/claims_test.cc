@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -196,6 +197,28 @@ TEST_F(ClaimsTest, DuplicateMembersAreMalformedAtAnyDepth) {
            R"({"a\u0000":1,"a\u0000":2})",
        }) {
     EXPECT_EQ(Parse(json), Status::kMalformed) << json;
+  }
+  // Every registered claim, repeated plainly, with an unknown member between
+  // the two, or with its first letter escaped.
+  for (std::string_view name : {"exp", "nbf", "iat", "iss", "sub", "aud", "jti"}) {
+    const bool numeric = name == "exp" || name == "nbf" || name == "iat";
+    const std::string value = numeric ? "1" : "\"v\"";
+    const std::string member = "\"" + std::string(name) + "\":" + value;
+    char escape[8];
+    std::snprintf(escape, sizeof escape, "\\u%04x", name[0]);
+    const std::string escaped =
+        "\"" + std::string(escape) + std::string(name.substr(1)) + "\":" + value;
+    EXPECT_EQ(Parse("{" + member + "," + member + "}"), Status::kMalformed) << member;
+    EXPECT_EQ(Parse("{" + member + ",\"x\":0," + member + "}"), Status::kMalformed) << member;
+    EXPECT_EQ(Parse("{" + member + "," + escaped + "}"), Status::kMalformed) << escaped;
+    ASSERT_EQ(Parse("{" + escaped + "}"), Status::kOk) << escaped;
+    EXPECT_EQ(view_.present, static_cast<uint32_t>(name == "exp"   ? kClaimExp
+                                                   : name == "nbf" ? kClaimNbf
+                                                   : name == "iat" ? kClaimIat
+                                                   : name == "iss" ? kClaimIss
+                                                   : name == "sub" ? kClaimSub
+                                                   : name == "aud" ? kClaimAud
+                                                                   : kClaimJti));
   }
   // Distinct names that only share length and first, middle and last bytes.
   ASSERT_EQ(Parse(R"({"abxcd":1,"abycd":2,"a\u0000":3,"a\u0001":4})"), Status::kOk);
