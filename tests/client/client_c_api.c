@@ -19,7 +19,7 @@ int CApiValidate(const char* path, const char* token, const char* audience, int*
                  int64_t* exp) {
   tokend_client* c = NULL;
   tokend_result r;
-  int rc = tokend_connect(path, 2000, &c);
+  int rc = tokend_connect(path, 10000, &c);
   if (rc != TOKEND_OK) return rc;
   rc = tokend_validate(c, token, strlen(token), audience, audience ? strlen(audience) : 0, 0, &r);
   if (rc == TOKEND_OK) {
@@ -35,7 +35,7 @@ int CApiValidate(const char* path, const char* token, const char* audience, int*
 
 int CApiPing(const char* path) {
   tokend_client* c = NULL;
-  int rc = tokend_connect(path, 2000, &c);
+  int rc = tokend_connect(path, 10000, &c);
   if (rc != TOKEND_OK) return rc;
   rc = tokend_ping(c);
   tokend_close(c);

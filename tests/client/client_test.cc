@@ -433,7 +433,7 @@ TEST_F(ClientTest, SocketWithoutWritePermissionIsPermissionDenied) {
 TEST_F(ClientTest, NoPathMeansTheTokendSocketEnvironmentVariable) {
   ASSERT_EQ(setenv("TOKEND_SOCKET", path_.c_str(), 1), 0);
   tokend_client* c = nullptr;
-  const int rc = tokend_connect(nullptr, 100, &c);
+  const int rc = tokend_connect(nullptr, 10000, &c);
   unsetenv("TOKEND_SOCKET");
   ASSERT_EQ(rc, TOKEND_OK);
   EXPECT_EQ(tokend_ping(c), TOKEND_OK);
