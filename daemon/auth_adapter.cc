@@ -32,6 +32,7 @@ server::RequestValidator::Outcome AuthRequestValidator::Validate(std::string_vie
   out.exp = r.exp;
   out.subject = r.subject;
   out.claims = r.claims_json;
+  out.cache_hit = r.cache_hit;
   return out;
 }
 

@@ -19,20 +19,20 @@ void ReleaseIfLarge(std::string& s) {
 Connection::Connection(int fd, size_t max_unsent_bytes, TimePoint now)
     : fd_(fd), max_unsent_(max_unsent_bytes), partial_since_(now), drain_since_(now) {}
 
-void Connection::OnInput(std::string_view data, Service& service, TimePoint now) {
+void Connection::OnInput(std::string_view data, ProtocolHandler& handler, TimePoint now) {
   if (draining() || data.empty()) return;
   bool close = false;
   if (input_.empty()) {
     // Fast path: frames are answered straight from the read buffer; only an
     // incomplete tail is copied.
-    const size_t n = service.HandleFrames(data, &pending_, &close);
+    const size_t n = handler.Handle(data, &pending_, &close);
     if (!close && n < data.size()) {
       input_.assign(data.substr(n));
       partial_since_ = now;
     }
   } else {
     input_.append(data);
-    const size_t n = service.HandleFrames(input_, &pending_, &close);
+    const size_t n = handler.Handle(input_, &pending_, &close);
     if (n > 0) {
       input_.erase(0, n);
       // What is left began in this chunk: the previous frame ended in it.

@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/server/protocol_handler.h"
 #include "daemon/server/service.h"
 
 namespace tokend::server {
@@ -38,7 +39,9 @@ class Connection {
   enum class DrainReason {
     kNone,           // still reading
     kPeerClosed,     // end of stream from the client
-    kProtocolError,  // a frame the server cannot process was answered with 255
+    kProtocolError,  // the handler asked to close: a frame the server cannot
+                     // process was answered with 255, or an HTTP request
+                     // was answered with 400 or asked to close
     kFrameTimeout,   // an incomplete frame sat longer than the frame timeout
     kStopping,       // the loop is stopping
   };
@@ -58,11 +61,13 @@ class Connection {
 
   // OnInput()
   //
-  // Feeds bytes read from the socket through `service`: complete frames are
-  // answered into the output, an incomplete one is kept. A protocol error
-  // starts draining (kProtocolError) and drops everything after the bad
-  // frame. Bytes arriving while draining are dropped.
-  void OnInput(std::string_view data, Service& service, TimePoint now);
+  // Feeds bytes read from the socket through `handler` (the Service of the
+  // binary protocol, or another protocol's handler): complete requests are
+  // answered into the output, an incomplete one is kept. A handler asking
+  // to close (a protocol error, or an HTTP request that ends its
+  // connection) starts draining (kProtocolError) and drops everything after
+  // the bytes it consumed. Bytes arriving while draining are dropped.
+  void OnInput(std::string_view data, ProtocolHandler& handler, TimePoint now);
 
   // OnPeerClosed()
   //

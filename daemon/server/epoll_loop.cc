@@ -2,7 +2,7 @@
 // behaviour as the io_uring loop (event_loop.h); the differences are only in
 // how bytes move:
 //
-//   - Each worker has its own epoll set holding the shared listening socket
+//   - Each worker has its own epoll set holding the shared listening sockets
 //     (EPOLLEXCLUSIVE, so a new connection wakes one worker), its eventfd,
 //     and its connections, level-triggered.
 //   - A ready connection gets one read per wake-up (into the worker's buffer
@@ -12,8 +12,8 @@
 //     it has to say; what the socket does not take waits for EPOLLOUT.
 //
 // epoll_event.data.u64 holds a Tag: the slot index in the low 32 bits and
-// the slot's generation in the high 32; the listening socket and the
-// eventfd use slot indices no connection has.
+// the slot's generation in the high 32; the listening sockets (endpoint e
+// at kListenSlot + e) and the eventfd use slot indices no connection has.
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -40,9 +40,10 @@ using internal::WorkerCounters;
 using Clock = Connection::Clock;
 using TimePoint = Connection::TimePoint;
 
-constexpr uint32_t kListenSlot = 0xffffffffu;
+constexpr uint32_t kListenSlot = 0xffffff00u;  // + endpoint index
 constexpr uint32_t kWakeSlot = 0xfffffffeu;
-constexpr uint32_t kMaxSlots = 0xfffffff0u;
+constexpr uint32_t kMaxSlots = 0xffffff00u;
+static_assert(kListenSlot + kMaxEndpoints < kWakeSlot);
 
 constexpr uint64_t Encode(uint32_t slot, uint32_t gen) {
   return static_cast<uint64_t>(slot) | (static_cast<uint64_t>(gen) << 32);
@@ -72,6 +73,7 @@ class EpollWorker {
  private:
   struct Slot {
     std::unique_ptr<Connection> conn;
+    ProtocolHandler* handler = nullptr;  // its endpoint's, this worker's
     uint32_t gen = 0;
     uint32_t events = 0;  // the interest registered with epoll
     bool dirty = false;
@@ -80,7 +82,7 @@ class EpollWorker {
   };
 
   absl::Status Setup();
-  void AcceptSome();
+  void AcceptSome(size_t endpoint);
   void SetListening(bool on);
   void OnConnEvent(uint64_t tag, uint32_t events);
   void BeginStop();
@@ -94,13 +96,13 @@ class EpollWorker {
   const int index_;
   WorkerCounters& counters_;
   int epfd_ = -1;
-  Service* service_ = nullptr;
+  std::vector<ProtocolHandler*> handlers_;  // by endpoint
   internal::SlotTable<Slot> slots_;
   std::vector<uint32_t> dirty_;
   std::vector<char> buf_;
   TimePoint now_;
 
-  bool listening_ = false;  // the listening socket is in the epoll set
+  bool listening_ = false;  // the listening sockets are in the epoll set
   bool accept_retry_ = false;
   TimePoint accept_retry_at_;
   bool stopping_ = false;
@@ -129,25 +131,27 @@ absl::Status EpollWorker::Setup() {
   if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, core_.wake_fd(index_), &ev) != 0) {
     return EpollError(errno, "epoll_ctl(eventfd)");
   }
-  absl::StatusOr<Service*> svc = core_.CreateService(index_);
-  if (!svc.ok()) return svc.status();
-  service_ = *svc;
+  absl::StatusOr<std::vector<ProtocolHandler*>> handlers = core_.CreateHandlers(index_);
+  if (!handlers.ok()) return handlers.status();
+  handlers_ = *std::move(handlers);
   buf_.resize(core_.options().recv_buffer_size);
   return absl::OkStatus();
 }
 
 void EpollWorker::SetListening(bool on) {
   if (on == listening_) return;
-  if (on) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.u64 = Encode(kListenSlot, 0);
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, core_.listen_fd(), &ev) != 0) {
-      if (fatal_.ok()) fatal_ = EpollError(errno, "epoll_ctl(listening socket)");
-      return;
+  for (size_t e = 0; e < core_.endpoint_count(); ++e) {
+    if (on) {
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+      ev.data.u64 = Encode(kListenSlot + static_cast<uint32_t>(e), 0);
+      if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, core_.listen_fd(e), &ev) != 0) {
+        if (fatal_.ok()) fatal_ = EpollError(errno, "epoll_ctl(listening socket)");
+        return;
+      }
+    } else {
+      ::epoll_ctl(epfd_, EPOLL_CTL_DEL, core_.listen_fd(e), nullptr);
     }
-  } else {
-    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, core_.listen_fd(), nullptr);
   }
   listening_ = on;
 }
@@ -178,8 +182,8 @@ absl::Status EpollWorker::Run() {
     for (int k = 0; k < n; ++k) {
       const uint64_t tag = events[k].data.u64;
       const uint32_t slot = SlotOf(tag);
-      if (slot == kListenSlot) {
-        AcceptSome();
+      if (slot >= kListenSlot && slot < kListenSlot + core_.endpoint_count()) {
+        AcceptSome(slot - kListenSlot);
       } else if (slot == kWakeSlot) {
         if (core_.stop_requested() && !stopping_) BeginStop();
         uint64_t v;
@@ -197,9 +201,10 @@ absl::Status EpollWorker::Run() {
   return fatal_;
 }
 
-void EpollWorker::AcceptSome() {
-  for (int k = 0; k < kAcceptsPerWake && !stopping_; ++k) {
-    const int fd = ::accept4(core_.listen_fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+void EpollWorker::AcceptSome(size_t endpoint) {
+  for (int k = 0; k < kAcceptsPerWake && !stopping_ && listening_; ++k) {
+    const int fd =
+        ::accept4(core_.listen_fd(endpoint), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) {
         return;
@@ -219,6 +224,7 @@ void EpollWorker::AcceptSome() {
     const uint32_t i = slots_.Allocate();
     Slot& s = slots_.at(i);
     s.conn = std::make_unique<Connection>(fd, core_.options().max_unsent_bytes, now_);
+    s.handler = handlers_[endpoint];
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = Encode(i, s.gen);
@@ -239,7 +245,7 @@ void EpollWorker::OnConnEvent(uint64_t tag, uint32_t events) {
   if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c.WantsRead()) {
     const ssize_t n = ::recv(c.fd(), buf_.data(), buf_.size(), MSG_DONTWAIT);
     if (n > 0) {
-      c.OnInput(std::string_view(buf_.data(), static_cast<size_t>(n)), *service_, now_);
+      c.OnInput(std::string_view(buf_.data(), static_cast<size_t>(n)), *s->handler, now_);
     } else if (n == 0) {
       c.OnPeerClosed(now_);
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -282,7 +288,7 @@ void EpollWorker::Update(uint32_t i) {
   if (s.conn == nullptr) return;
   Connection& c = *s.conn;
   if (stopping_ && !s.force_close && !c.draining()) {
-    if (!LoopCore::ReadAvailable(c, *service_, buf_, now_, kStopReads)) {
+    if (!LoopCore::ReadAvailable(c, *s.handler, buf_, now_, kStopReads)) {
       s.force_close = true;
     } else {
       c.StartDrain(Connection::DrainReason::kStopping, now_);
@@ -382,18 +388,28 @@ class EpollLoop final : public EventLoop {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(int listen_fd, LoopOptions options,
-                                                         ServiceFactory factory) {
+absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(std::vector<Endpoint> endpoints,
+                                                         LoopOptions options) {
   absl::StatusOr<std::unique_ptr<LoopCore>> core =
-      LoopCore::Create(listen_fd, std::move(options), std::move(factory));
+      LoopCore::Create(std::move(endpoints), std::move(options));
   if (!core.ok()) return core.status();
-  // Workers share the listening socket: one that finds another took the
+  // Workers share the listening sockets: one that finds another took the
   // connection must get EAGAIN, not block.
-  const int fl = ::fcntl(listen_fd, F_GETFL);
-  if (fl < 0 || ::fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) != 0) {
-    return EpollError(errno, "fcntl(O_NONBLOCK) on the listening socket");
+  for (size_t e = 0; e < (*core)->endpoint_count(); ++e) {
+    const int fd = (*core)->listen_fd(e);
+    const int fl = ::fcntl(fd, F_GETFL);
+    if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+      return EpollError(errno, "fcntl(O_NONBLOCK) on the listening socket");
+    }
   }
   return std::unique_ptr<EventLoop>(new EpollLoop(*std::move(core)));
+}
+
+absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(int listen_fd, LoopOptions options,
+                                                         ServiceFactory factory) {
+  std::vector<Endpoint> endpoints;
+  endpoints.push_back(ServiceEndpoint(listen_fd, std::move(factory)));
+  return MakeEpollLoop(std::move(endpoints), std::move(options));
 }
 
 }  // namespace tokend::server

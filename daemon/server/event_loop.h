@@ -1,10 +1,16 @@
 // event_loop.h
 //
-// The loops that move bytes between client sockets and Services: io_uring
-// (uring_loop.cc) and epoll (epoll_loop.cc), with the same behaviour. Each
-// runs `threads` workers; each worker owns its ring or epoll set, its
-// connections and its own Service (from the factory, called on that worker's
-// thread). Workers share only the listening socket and the connection count.
+// The loops that move bytes between client sockets and protocol handlers
+// (protocol_handler.h): io_uring (uring_loop.cc) and epoll (epoll_loop.cc),
+// with the same behaviour. A loop serves one or more endpoints, each a
+// listening socket with its own handler factory (tokend: the binary
+// protocol's socket and, optionally, the HTTP socket). Each loop runs
+// `threads` workers; each worker accepts on every endpoint and owns its ring
+// or epoll set, its connections and one handler per endpoint (from the
+// endpoint's factory, called on that worker's thread). A connection is
+// served by the handler of the endpoint it was accepted on. Workers share
+// only the listening sockets and the connection count; the limits and
+// allow lists apply to all endpoints together.
 //
 // Behaviour common to both loops:
 //   - Every response a batch of completions produces for a connection goes
@@ -22,10 +28,10 @@
 //     closed anyway, and Run() returns.
 //
 // Thread-safety: Run() is called once, from one thread; Stop() and stats()
-// from any thread. Ownership: the loop does not own `listen_fd` (the caller
-// closes it after Run() returns); it owns every accepted descriptor. The
-// epoll loop sets O_NONBLOCK on `listen_fd`; the io_uring loop accepts
-// either way.
+// from any thread. Ownership: the loop does not own the listening sockets
+// (the caller closes them after Run() returns); it owns every accepted
+// descriptor. The epoll loop sets O_NONBLOCK on each listening socket; the
+// io_uring loop accepts either way.
 #ifndef TOKEND_DAEMON_SERVER_EVENT_LOOP_H_
 #define TOKEND_DAEMON_SERVER_EVENT_LOOP_H_
 
@@ -40,9 +46,19 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "daemon/server/protocol_handler.h"
 #include "daemon/server/service.h"
 
 namespace tokend::server {
+
+// A listening socket and the handlers of the connections accepted on it.
+struct Endpoint {
+  int listen_fd = -1;
+  HandlerFactory factory;
+};
+
+// The most endpoints one loop serves.
+inline constexpr size_t kMaxEndpoints = 8;
 
 struct LoopOptions {
   int threads = 1;
@@ -69,12 +85,13 @@ struct LoopStats {
   uint64_t connections_accepted = 0;  // admitted past the limit and the allow lists
   uint64_t connections_open = 0;      // admitted and not yet closed
   uint64_t refused_max_connections = 0;
-  uint64_t refused_peer = 0;     // refused by the allow lists
-  uint64_t frame_timeouts = 0;   // closed for an incomplete frame
-  uint64_t drain_timeouts = 0;   // closed with responses still unsent
-  uint64_t read_pauses = 0;      // times a connection hit max_unsent_bytes
-  uint64_t recv_no_buffers = 0;  // io_uring: multishot receives ended by -ENOBUFS
-  ServiceStats service;
+  uint64_t refused_peer = 0;            // refused by the allow lists
+  uint64_t frame_timeouts = 0;          // closed for an incomplete frame
+  uint64_t drain_timeouts = 0;          // closed with responses still unsent
+  uint64_t read_pauses = 0;             // times a connection hit max_unsent_bytes
+  uint64_t recv_no_buffers = 0;         // io_uring: multishot receives ended by -ENOBUFS
+  ServiceStats service;                 // every handler of every endpoint
+  std::vector<ServiceStats> endpoints;  // each endpoint's handlers, in the order given
 };
 
 using ServiceFactory = std::function<std::unique_ptr<Service>(int worker)>;
@@ -102,11 +119,25 @@ class EventLoop {
 // kernel.io_uring_disabled, old kernel): the caller falls back to epoll. The
 // check sets up a ring and a provided-buffer ring and runs one multishot
 // receive, so a kernel lacking any feature the loop needs is caught here.
-// kInvalidArgument on a bad option (threads < 1, a zero size).
+// kInvalidArgument on a bad option (threads < 1, a zero size), on no
+// endpoint or more than kMaxEndpoints, and on an endpoint with no socket or
+// no factory, or a socket given twice.
+absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(std::vector<Endpoint> endpoints,
+                                                         LoopOptions options);
+absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(std::vector<Endpoint> endpoints,
+                                                         LoopOptions options);
+
+// One endpoint: `listen_fd` served by the Services `factory` makes.
 absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(int listen_fd, LoopOptions options,
                                                          ServiceFactory factory);
 absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(int listen_fd, LoopOptions options,
                                                          ServiceFactory factory);
+
+// ServiceEndpoint()
+//
+// The Endpoint of `listen_fd` served by the Services `factory` makes (a null
+// factory gives an endpoint with no factory).
+Endpoint ServiceEndpoint(int listen_fd, ServiceFactory factory);
 
 }  // namespace tokend::server
 

@@ -34,17 +34,31 @@ std::string ErrnoMessage(std::string_view what, int err) {
   return m;
 }
 
-absl::StatusOr<std::unique_ptr<LoopCore>> LoopCore::Create(int listen_fd, LoopOptions options,
-                                                           ServiceFactory factory) {
-  if (listen_fd < 0) return absl::InvalidArgumentError("event loop: no listening socket");
+absl::StatusOr<std::unique_ptr<LoopCore>> LoopCore::Create(std::vector<Endpoint> endpoints,
+                                                           LoopOptions options) {
+  if (endpoints.empty()) return absl::InvalidArgumentError("event loop: no endpoint");
+  if (endpoints.size() > kMaxEndpoints) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("event loop: more than ", kMaxEndpoints, " endpoints"));
+  }
+  for (size_t e = 0; e < endpoints.size(); ++e) {
+    if (endpoints[e].listen_fd < 0) {
+      return absl::InvalidArgumentError("event loop: no listening socket");
+    }
+    if (!endpoints[e].factory) return absl::InvalidArgumentError("event loop: no service factory");
+    for (size_t f = 0; f < e; ++f) {
+      if (endpoints[f].listen_fd == endpoints[e].listen_fd) {
+        return absl::InvalidArgumentError("event loop: a listening socket given twice");
+      }
+    }
+  }
   if (options.threads < 1) return absl::InvalidArgumentError("event loop: threads must be >= 1");
   if (options.max_connections == 0 || options.max_unsent_bytes == 0 ||
       options.recv_buffer_size == 0 || options.recv_buffers == 0 ||
       options.frame_timeout.count() <= 0 || options.drain_timeout.count() < 0) {
     return absl::InvalidArgumentError("event loop: limits must be positive");
   }
-  if (!factory) return absl::InvalidArgumentError("event loop: no service factory");
-  std::unique_ptr<LoopCore> core(new LoopCore(listen_fd, std::move(options), std::move(factory)));
+  std::unique_ptr<LoopCore> core(new LoopCore(std::move(endpoints), std::move(options)));
   for (int i = 0; i < core->options_.threads; ++i) {
     const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) {
@@ -55,16 +69,16 @@ absl::StatusOr<std::unique_ptr<LoopCore>> LoopCore::Create(int listen_fd, LoopOp
   return core;
 }
 
-LoopCore::LoopCore(int listen_fd, LoopOptions options, ServiceFactory factory)
-    : listen_fd_(listen_fd),
+LoopCore::LoopCore(std::vector<Endpoint> endpoints, LoopOptions options)
+    : endpoints_(std::move(endpoints)),
       options_(std::move(options)),
-      factory_(std::move(factory)),
       peer_policy_(options_.allow_uids, options_.allow_gids),
-      tick_(TickFor(options_)),
-      services_(options_.threads) {
+      tick_(TickFor(options_)) {
   for (int i = 0; i < options_.threads; ++i) {
     counters_.push_back(std::make_unique<WorkerCounters>());
   }
+  handlers_.resize(endpoints_.size());
+  for (auto& per_worker : handlers_) per_worker.resize(options_.threads);
 }
 
 LoopCore::~LoopCore() {
@@ -102,15 +116,19 @@ void LoopCore::Stop() {
   }
 }
 
-absl::StatusOr<Service*> LoopCore::CreateService(int worker) {
-  std::unique_ptr<Service> s = factory_(worker);
-  if (s == nullptr) {
-    return absl::InternalError(absl::StrCat("event loop: no service for worker ", worker));
+absl::StatusOr<std::vector<ProtocolHandler*>> LoopCore::CreateHandlers(int worker) {
+  std::vector<ProtocolHandler*> made;
+  for (size_t e = 0; e < endpoints_.size(); ++e) {
+    std::unique_ptr<ProtocolHandler> h = endpoints_[e].factory(worker);
+    if (h == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("event loop: no service for worker ", worker, " (endpoint ", e, ")"));
+    }
+    made.push_back(h.get());
+    std::lock_guard<std::mutex> lock(handlers_mu_);
+    handlers_[e][worker] = std::move(h);
   }
-  Service* raw = s.get();
-  std::lock_guard<std::mutex> lock(services_mu_);
-  services_[worker] = std::move(s);
-  return raw;
+  return made;
 }
 
 LoopCore::Admission LoopCore::Admit(int worker, int fd) {
@@ -167,19 +185,23 @@ LoopStats LoopCore::Stats() const {
     s.read_pauses += get(c->read_pauses);
     s.recv_no_buffers += get(c->recv_no_buffers);
   }
-  std::lock_guard<std::mutex> lock(services_mu_);
-  for (const auto& svc : services_) {
-    if (svc != nullptr) s.service += svc->stats();
+  s.endpoints.resize(endpoints_.size());
+  std::lock_guard<std::mutex> lock(handlers_mu_);
+  for (size_t e = 0; e < handlers_.size(); ++e) {
+    for (const auto& h : handlers_[e]) {
+      if (h != nullptr) s.endpoints[e] += h->stats();
+    }
+    s.service += s.endpoints[e];
   }
   return s;
 }
 
-bool LoopCore::ReadAvailable(Connection& conn, Service& service, std::vector<char>& scratch,
+bool LoopCore::ReadAvailable(Connection& conn, ProtocolHandler& handler, std::vector<char>& scratch,
                              Connection::TimePoint now, int max_reads) {
   for (int i = 0; i < max_reads && conn.WantsRead(); ++i) {
     const ssize_t n = ::recv(conn.fd(), scratch.data(), scratch.size(), MSG_DONTWAIT);
     if (n > 0) {
-      conn.OnInput(std::string_view(scratch.data(), static_cast<size_t>(n)), service, now);
+      conn.OnInput(std::string_view(scratch.data(), static_cast<size_t>(n)), handler, now);
       continue;
     }
     if (n == 0) {
@@ -193,3 +215,18 @@ bool LoopCore::ReadAvailable(Connection& conn, Service& service, std::vector<cha
 }
 
 }  // namespace tokend::server::internal
+
+namespace tokend::server {
+
+Endpoint ServiceEndpoint(int listen_fd, ServiceFactory factory) {
+  Endpoint e;
+  e.listen_fd = listen_fd;
+  if (factory) {
+    e.factory = [f = std::move(factory)](int worker) -> std::unique_ptr<ProtocolHandler> {
+      return f(worker);
+    };
+  }
+  return e;
+}
+
+}  // namespace tokend::server

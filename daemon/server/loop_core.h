@@ -1,16 +1,17 @@
 // loop_core.h
 //
 // What the io_uring and epoll loops share, internal to the event_loop
-// target: the state every worker of one loop sees (options, allow lists,
-// stop flag and wake-up descriptors, the connection count, counters), the
+// target: the state every worker of one loop sees (endpoints, options, allow
+// lists, stop flag and wake-up descriptors, the connection count, counters),
+// the
 // running of workers on threads, and a table of connections addressed by a
 // slot index plus a generation, so that an event for a connection that has
 // since closed (and whose slot was reused) is recognised and ignored.
 //
 // Thread-safety: LoopCore's methods are thread-safe unless marked
 // "worker only". A SlotTable belongs to one worker. Ownership: LoopCore
-// owns the wake-up eventfds and the Services (kept until the loop is
-// destroyed, so stats() stays valid); it does not own the listening socket.
+// owns the wake-up eventfds and the handlers (kept until the loop is
+// destroyed, so stats() stays valid); it does not own the listening sockets.
 #ifndef TOKEND_DAEMON_SERVER_LOOP_CORE_H_
 #define TOKEND_DAEMON_SERVER_LOOP_CORE_H_
 
@@ -27,6 +28,7 @@
 #include "daemon/server/connection.h"
 #include "daemon/server/event_loop.h"
 #include "daemon/server/peer_auth.h"
+#include "daemon/server/protocol_handler.h"
 #include "daemon/server/service.h"
 
 namespace tokend::server::internal {
@@ -49,16 +51,17 @@ struct WorkerCounters {
 
 class LoopCore {
  public:
-  // Creates one wake-up eventfd per worker. Fails on a bad option or when an
-  // eventfd cannot be created.
-  static absl::StatusOr<std::unique_ptr<LoopCore>> Create(int listen_fd, LoopOptions options,
-                                                          ServiceFactory factory);
+  // Creates one wake-up eventfd per worker. Fails on a bad option or
+  // endpoint (see MakeUringLoop()) or when an eventfd cannot be created.
+  static absl::StatusOr<std::unique_ptr<LoopCore>> Create(std::vector<Endpoint> endpoints,
+                                                          LoopOptions options);
   ~LoopCore();
   LoopCore(const LoopCore&) = delete;
   LoopCore& operator=(const LoopCore&) = delete;
 
   const LoopOptions& options() const { return options_; }
-  int listen_fd() const { return listen_fd_; }
+  size_t endpoint_count() const { return endpoints_.size(); }
+  int listen_fd(size_t endpoint) const { return endpoints_[endpoint].listen_fd; }
   // Readable once Stop() was called (an eventfd, non-blocking).
   int wake_fd(int worker) const { return wake_fds_[worker]; }
   WorkerCounters& counters(int worker) { return *counters_[worker]; }
@@ -75,11 +78,12 @@ class LoopCore {
   void Stop();
   bool stop_requested() const { return stop_.load(std::memory_order_acquire); }
 
-  // CreateService()
+  // CreateHandlers()
   //
-  // Worker only: calls the factory for `worker` (on that worker's thread)
-  // and keeps the Service for stats(). Fails when the factory returns null.
-  absl::StatusOr<Service*> CreateService(int worker);
+  // Worker only: calls each endpoint's factory for `worker` (on that
+  // worker's thread) and keeps the handlers for stats(). Returns them by
+  // endpoint. Fails when a factory returns null.
+  absl::StatusOr<std::vector<ProtocolHandler*>> CreateHandlers(int worker);
 
   enum class Admission { kAdmitted, kFull, kPeerRefused };
   // Admit()
@@ -98,18 +102,17 @@ class LoopCore {
   // feeding `conn`. Used once per connection at Stop(), after the loop's own
   // receive for it has ended. Returns false when the socket failed (the
   // caller closes the connection at once).
-  static bool ReadAvailable(Connection& conn, Service& service, std::vector<char>& scratch,
+  static bool ReadAvailable(Connection& conn, ProtocolHandler& handler, std::vector<char>& scratch,
                             Connection::TimePoint now, int max_reads);
 
   // How often workers sweep their connections for timeouts.
   std::chrono::milliseconds tick_interval() const { return tick_; }
 
  private:
-  LoopCore(int listen_fd, LoopOptions options, ServiceFactory factory);
+  LoopCore(std::vector<Endpoint> endpoints, LoopOptions options);
 
-  const int listen_fd_;
+  const std::vector<Endpoint> endpoints_;
   const LoopOptions options_;
-  const ServiceFactory factory_;
   const PeerPolicy peer_policy_;
   const std::chrono::milliseconds tick_;
 
@@ -119,8 +122,9 @@ class LoopCore {
   std::atomic<bool> ran_{false};
   std::atomic<size_t> open_{0};  // admitted connections, all workers
 
-  mutable std::mutex services_mu_;
-  std::vector<std::unique_ptr<Service>> services_;  // guarded by services_mu_
+  mutable std::mutex handlers_mu_;
+  // [endpoint][worker]; guarded by handlers_mu_.
+  std::vector<std::vector<std::unique_ptr<ProtocolHandler>>> handlers_;
 
   std::atomic<int64_t> last_refusal_log_ns_{0};
 };

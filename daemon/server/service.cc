@@ -13,10 +13,14 @@ ServiceStats& ServiceStats::operator+=(const ServiceStats& o) {
   for (size_t i = 0; i < kStatusCount; ++i) responses_by_status[i] += o.responses_by_status[i];
   responses_other_status += o.responses_other_status;
   protocol_errors += o.protocol_errors;
+  missing_token += o.missing_token;
+  cache_hits += o.cache_hits;
+  latency += o.latency;
   return *this;
 }
 
-Service::Service(std::unique_ptr<RequestValidator> validator) : validator_(std::move(validator)) {
+Service::Service(std::unique_ptr<RequestValidator> validator, NanoClock clock)
+    : validator_(std::move(validator)), clock_(clock) {
   assert(validator_ != nullptr);
 }
 
@@ -31,16 +35,22 @@ void Service::CountStatus(uint8_t status) {
 size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close) {
   *close = false;
   size_t pos = 0;
+  // Two clock reads per call (none when no frame is complete), whatever the
+  // number of frames answered.
+  uint64_t start = 0;
+  uint64_t answered = 0;
   while (true) {
     protocol::RequestFrame frame;
     size_t consumed = 0;
     const protocol::FrameStatus st = protocol::NextRequestFrame(in.substr(pos), &frame, &consumed);
     if (st == protocol::FrameStatus::kNeedMore) break;
+    if (answered++ == 0) start = clock_();
     if (st == protocol::FrameStatus::kProtocolError) {
       protocol::AppendProtocolError(out, frame.header);
       Bump(protocol_errors_);
       *close = true;
-      return pos + consumed;
+      pos += consumed;
+      break;
     }
     const protocol::FrameHeader& h = frame.header;
     if (h.opcode == protocol::kOpPing) {
@@ -52,7 +62,8 @@ size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close)
         protocol::AppendProtocolError(out, h);
         Bump(protocol_errors_);
         *close = true;
-        return pos + consumed;
+        pos += consumed;
+        break;
       }
       const bool want_claims = (h.flags & protocol::kFlagWantClaims) != 0;
       const RequestValidator::Outcome o =
@@ -66,9 +77,11 @@ size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close)
       protocol::AppendValidateResponse(out, h.request_id, resp);
       Bump(validate_requests_);
       CountStatus(o.status);
+      if (o.cache_hit) Bump(cache_hits_);
     }
     pos += consumed;
   }
+  if (answered > 0) latency_.Record(clock_() - start, answered);
   return pos;
 }
 
@@ -81,6 +94,8 @@ ServiceStats Service::stats() const {
   }
   s.responses_other_status = responses_other_status_.load(std::memory_order_relaxed);
   s.protocol_errors = protocol_errors_.load(std::memory_order_relaxed);
+  s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
+  s.latency = latency_.Snapshot();
   return s;
 }
 

@@ -6,6 +6,8 @@
 // validation goes through the RequestValidator interface, which main
 // implements over daemon/auth.
 //
+// Service is the binary protocol's ProtocolHandler (protocol_handler.h).
+//
 // Thread-safety: one Service per worker thread; HandleFrames() is not
 // thread-safe. stats() may be called from any thread at any time: the
 // counters are relaxed atomics written by the owning worker only (so each
@@ -25,6 +27,9 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/server/latency.h"
+#include "daemon/server/protocol_handler.h"
+
 namespace tokend::server {
 
 // What the server asks of the validator: one call per VALIDATE request.
@@ -36,31 +41,16 @@ class RequestValidator {
     int64_t exp = 0;
     std::string_view subject;  // views live until the next Validate()
     std::string_view claims;
+    bool cache_hit = false;  // answered from the validator's token cache
   };
   virtual ~RequestValidator() = default;
   virtual Outcome Validate(std::string_view token, std::string_view audience, bool want_claims) = 0;
 };
 
-// A point-in-time copy of one or more Services' counters (for /metrics).
-struct ServiceStats {
-  // PROTOCOL.md status codes 0 (OK) .. 12 (UNSUPPORTED_HEADER); a validator
-  // answering any other code is counted in responses_other_status.
-  static constexpr size_t kStatusCount = 13;
-
-  uint64_t validate_requests = 0;  // well-formed VALIDATE frames answered
-  uint64_t ping_requests = 0;      // PING frames answered
-  std::array<uint64_t, kStatusCount> responses_by_status{};
-  uint64_t responses_other_status = 0;
-  // Frames answered with the 255 body: bad version, unknown opcode, body
-  // over 65,536 bytes, inconsistent VALIDATE lengths.
-  uint64_t protocol_errors = 0;
-
-  ServiceStats& operator+=(const ServiceStats& o);
-};
-
-class Service {
+class Service final : public ProtocolHandler {
  public:
-  explicit Service(std::unique_ptr<RequestValidator> validator);
+  // `clock` times each HandleFrames() call for the latency histogram.
+  explicit Service(std::unique_ptr<RequestValidator> validator, NanoClock clock = &MonotonicNanos);
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
 
@@ -77,8 +67,13 @@ class Service {
   // WANT_CLAIMS.
   size_t HandleFrames(std::string_view in, std::string* out, bool* close);
 
+  // ProtocolHandler: HandleFrames().
+  size_t Handle(std::string_view in, std::string* out, bool* close) override {
+    return HandleFrames(in, out, close);
+  }
+
   // Thread-safe (see the file comment).
-  ServiceStats stats() const;
+  ServiceStats stats() const override;
 
  private:
   // Single writer (the owning worker), any number of relaxed readers: a
@@ -89,12 +84,15 @@ class Service {
   void CountStatus(uint8_t status);
 
   std::unique_ptr<RequestValidator> validator_;
+  const NanoClock clock_;
 
   std::atomic<uint64_t> validate_requests_{0};
   std::atomic<uint64_t> ping_requests_{0};
   std::array<std::atomic<uint64_t>, ServiceStats::kStatusCount> responses_by_status_{};
   std::atomic<uint64_t> responses_other_status_{0};
   std::atomic<uint64_t> protocol_errors_{0};
+  std::atomic<uint64_t> cache_hits_{0};
+  LatencyRecorder latency_;
 };
 
 }  // namespace tokend::server

@@ -6,7 +6,7 @@
 //     thread with -EEXIST). Setup flags are tried newest first:
 //     SINGLE_ISSUER|DEFER_TASKRUN (6.1), then COOP_TASKRUN (5.19), then none,
 //     each time -EINVAL says the kernel does not know a flag.
-//   - A multishot accept on the shared listening socket per worker; a
+//   - A multishot accept on each shared listening socket per worker; a
 //     multishot receive per connection over a ring of provided buffers
 //     (io_uring_register_buf_ring; the ring memory is mapped page-aligned
 //     here, as liburing 2.3 has no io_uring_setup_buf_ring). A multishot
@@ -52,14 +52,15 @@ using TimePoint = Connection::TimePoint;
 //
 //   bits  0..7   Op: what the operation was
 //   bits  8..31  slot: the connection's index in the worker's SlotTable
-//                (kRecv, kSend, kCancel; 0 otherwise)
+//                (kRecv, kSend, kCancel), the endpoint's index (kAccept,
+//                kAcceptPoll), 0 otherwise
 //   bits 32..63  gen: the slot's generation when the operation was queued
 //
 // A completion whose (slot, gen) no longer names a live connection belongs
 // to one that has closed; it is ignored (its provided buffer, if any, is
 // still given back).
 enum class Op : uint8_t {
-  kAccept = 1,      // multishot accept on the listening socket
+  kAccept = 1,      // multishot accept on an endpoint's listening socket
   kAcceptPoll = 2,  // readiness of a non-blocking listening socket (old kernels)
   kWake = 3,        // poll on the worker's eventfd: Stop() was called
   kRecv = 4,        // multishot receive of a connection
@@ -257,6 +258,7 @@ class UringWorker {
  private:
   struct Slot {
     std::unique_ptr<Connection> conn;
+    ProtocolHandler* handler = nullptr;  // its endpoint's, this worker's
     uint32_t gen = 0;
     bool recv_armed = false;        // a multishot receive is in the kernel
     bool recv_cancel_sent = false;  // ... and a cancellation of it was queued
@@ -269,14 +271,15 @@ class UringWorker {
 
   absl::Status Setup();
   io_uring_sqe* Sqe();
-  void ArmAccept();
+  void ArmAccept(size_t endpoint);
+  void ArmAcceptAll();
   void ArmWake();
   void ArmRecv(uint32_t i, Slot& s);
   void CancelRecv(uint32_t i, Slot& s);
   void Send(uint32_t i, Slot& s);
 
   void Handle(const io_uring_cqe& cqe);
-  void OnAccept(int res, unsigned flags);
+  void OnAccept(size_t endpoint, int res, unsigned flags);
   void OnRecv(Tag t, int res, unsigned flags);
   void OnSend(Tag t, int res);
   void BeginStop();
@@ -286,7 +289,13 @@ class UringWorker {
   void Update(uint32_t i);
   void FinishClose(uint32_t i);
   void Sweep();
-  bool Done() const { return slots_.live() == 0 && !accept_armed_ && !accept_poll_armed_; }
+  bool Done() const {
+    if (slots_.live() != 0) return false;
+    for (size_t e = 0; e < kMaxEndpoints; ++e) {
+      if (accept_armed_[e] || accept_poll_armed_[e]) return false;
+    }
+    return true;
+  }
 
   LoopCore& core_;
   const int index_;
@@ -294,15 +303,16 @@ class UringWorker {
   io_uring ring_{};
   bool ring_ready_ = false;
   BufferRing bufs_;
-  Service* service_ = nullptr;
+  std::vector<ProtocolHandler*> handlers_;  // by endpoint
   internal::SlotTable<Slot> slots_;
   std::vector<uint32_t> dirty_;
   std::vector<char> scratch_;  // for the reads at Stop()
   TimePoint now_;
 
-  bool accept_armed_ = false;
-  bool accept_poll_armed_ = false;
-  bool accept_retry_ = false;  // re-arm accept at accept_retry_at_
+  // By endpoint.
+  bool accept_armed_[kMaxEndpoints] = {};
+  bool accept_poll_armed_[kMaxEndpoints] = {};
+  bool accept_retry_ = false;  // re-arm the accepts at accept_retry_at_
   TimePoint accept_retry_at_;
   bool stopping_ = false;
   TimePoint stop_deadline_;
@@ -333,9 +343,9 @@ absl::Status UringWorker::Setup() {
   const LoopOptions& o = core_.options();
   ret = bufs_.Setup(&ring_, RoundUpPow2(o.recv_buffers), o.recv_buffer_size);
   if (ret < 0) return UringError(ret, "provided buffer ring");
-  absl::StatusOr<Service*> svc = core_.CreateService(index_);
-  if (!svc.ok()) return svc.status();
-  service_ = *svc;
+  absl::StatusOr<std::vector<ProtocolHandler*>> handlers = core_.CreateHandlers(index_);
+  if (!handlers.ok()) return handlers.status();
+  handlers_ = *std::move(handlers);
   scratch_.resize(o.recv_buffer_size);
   return absl::OkStatus();
 }
@@ -347,7 +357,7 @@ absl::Status UringWorker::Run() {
   if (core_.stop_requested()) {
     BeginStop();
   } else {
-    ArmAccept();
+    ArmAcceptAll();
   }
   const auto tick = core_.tick_interval();
   TimePoint next_tick = now_ + tick;
@@ -403,12 +413,18 @@ io_uring_sqe* UringWorker::Sqe() {
   return sqe;
 }
 
-void UringWorker::ArmAccept() {
+void UringWorker::ArmAccept(size_t e) {
   io_uring_sqe* sqe = Sqe();
   if (sqe == nullptr) return;
-  io_uring_prep_multishot_accept(sqe, core_.listen_fd(), nullptr, nullptr, SOCK_CLOEXEC);
-  io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kAccept}));
-  accept_armed_ = true;
+  io_uring_prep_multishot_accept(sqe, core_.listen_fd(e), nullptr, nullptr, SOCK_CLOEXEC);
+  io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kAccept, static_cast<uint32_t>(e)}));
+  accept_armed_[e] = true;
+}
+
+void UringWorker::ArmAcceptAll() {
+  for (size_t e = 0; e < core_.endpoint_count(); ++e) {
+    if (!accept_armed_[e] && !accept_poll_armed_[e]) ArmAccept(e);
+  }
 }
 
 void UringWorker::ArmWake() {
@@ -450,11 +466,12 @@ void UringWorker::Handle(const io_uring_cqe& cqe) {
   const Tag t = Decode(cqe.user_data);
   switch (t.op) {
     case Op::kAccept:
-      OnAccept(cqe.res, cqe.flags);
+      if (t.slot < core_.endpoint_count()) OnAccept(t.slot, cqe.res, cqe.flags);
       return;
     case Op::kAcceptPoll:
-      accept_poll_armed_ = false;
-      if (!stopping_) ArmAccept();
+      if (t.slot >= core_.endpoint_count()) return;
+      accept_poll_armed_[t.slot] = false;
+      if (!stopping_ && !accept_armed_[t.slot]) ArmAccept(t.slot);
       return;
     case Op::kWake:
       if (core_.stop_requested()) {
@@ -476,8 +493,8 @@ void UringWorker::Handle(const io_uring_cqe& cqe) {
   }
 }
 
-void UringWorker::OnAccept(int res, unsigned flags) {
-  if ((flags & IORING_CQE_F_MORE) == 0) accept_armed_ = false;
+void UringWorker::OnAccept(size_t e, int res, unsigned flags) {
+  if ((flags & IORING_CQE_F_MORE) == 0) accept_armed_[e] = false;
   if (res >= 0) {
     if (stopping_ || slots_.live() >= kMaxSlots) {
       ::close(res);
@@ -487,17 +504,18 @@ void UringWorker::OnAccept(int res, unsigned flags) {
       const uint32_t i = slots_.Allocate();
       Slot& s = slots_.at(i);
       s.conn = std::make_unique<Connection>(res, core_.options().max_unsent_bytes, now_);
+      s.handler = handlers_[e];
       MarkDirty(i);  // Update() arms its receive
     }
   } else if (res == -EAGAIN || res == -EWOULDBLOCK) {
     // A non-blocking listening socket on a kernel that does not poll it for
     // us: wait for readiness, then accept again.
-    if (!accept_armed_ && !stopping_ && !accept_poll_armed_) {
+    if (!accept_armed_[e] && !stopping_ && !accept_poll_armed_[e]) {
       io_uring_sqe* sqe = Sqe();
       if (sqe == nullptr) return;
-      io_uring_prep_poll_add(sqe, core_.listen_fd(), POLLIN);
-      io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kAcceptPoll}));
-      accept_poll_armed_ = true;
+      io_uring_prep_poll_add(sqe, core_.listen_fd(e), POLLIN);
+      io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kAcceptPoll, static_cast<uint32_t>(e)}));
+      accept_poll_armed_[e] = true;
     }
     return;
   } else if (res != -ECANCELED && !stopping_) {
@@ -506,7 +524,7 @@ void UringWorker::OnAccept(int res, unsigned flags) {
     accept_retry_ = true;
     accept_retry_at_ = now_ + kAcceptRetry;
   }
-  if (!accept_armed_ && !accept_poll_armed_ && !accept_retry_ && !stopping_) ArmAccept();
+  if (!accept_armed_[e] && !accept_poll_armed_[e] && !accept_retry_ && !stopping_) ArmAccept(e);
 }
 
 void UringWorker::OnRecv(Tag t, int res, unsigned flags) {
@@ -514,7 +532,7 @@ void UringWorker::OnRecv(Tag t, int res, unsigned flags) {
   if (flags & IORING_CQE_F_BUFFER) {
     const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
     if (res > 0 && s != nullptr && !s->force_close) {
-      s->conn->OnInput(std::string_view(bufs_.Buffer(bid), static_cast<size_t>(res)), *service_,
+      s->conn->OnInput(std::string_view(bufs_.Buffer(bid), static_cast<size_t>(res)), *s->handler,
                        now_);
     }
     bufs_.Recycle(bid);
@@ -551,17 +569,20 @@ void UringWorker::BeginStop() {
   stop_deadline_ = now_ + core_.options().drain_timeout;
   exit_deadline_ = stop_deadline_ + kExitGrace;
   accept_retry_ = false;
-  if (accept_armed_) {
-    io_uring_sqe* sqe = Sqe();
-    if (sqe == nullptr) return;
-    io_uring_prep_cancel64(sqe, Encode(Tag{Op::kAccept}), 0);
-    io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kCancel}));
-  }
-  if (accept_poll_armed_) {
-    io_uring_sqe* sqe = Sqe();
-    if (sqe == nullptr) return;
-    io_uring_prep_cancel64(sqe, Encode(Tag{Op::kAcceptPoll}), 0);
-    io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kCancel}));
+  for (size_t e = 0; e < core_.endpoint_count(); ++e) {
+    const auto ep = static_cast<uint32_t>(e);
+    if (accept_armed_[e]) {
+      io_uring_sqe* sqe = Sqe();
+      if (sqe == nullptr) return;
+      io_uring_prep_cancel64(sqe, Encode(Tag{Op::kAccept, ep}), 0);
+      io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kCancel}));
+    }
+    if (accept_poll_armed_[e]) {
+      io_uring_sqe* sqe = Sqe();
+      if (sqe == nullptr) return;
+      io_uring_prep_cancel64(sqe, Encode(Tag{Op::kAcceptPoll, ep}), 0);
+      io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kCancel}));
+    }
   }
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     if (slots_.at(i).conn != nullptr) MarkDirty(i);
@@ -595,7 +616,7 @@ void UringWorker::Update(uint32_t i) {
   if (stopping_ && !s.force_close && !c.draining()) {
     if (s.recv_armed) {
       if (!s.recv_cancel_sent) CancelRecv(i, s);
-    } else if (!LoopCore::ReadAvailable(c, *service_, scratch_, now_, kStopReads)) {
+    } else if (!LoopCore::ReadAvailable(c, *s.handler, scratch_, now_, kStopReads)) {
       s.force_close = true;
     } else {
       c.StartDrain(Connection::DrainReason::kStopping, now_);
@@ -663,7 +684,7 @@ void UringWorker::Sweep() {
   }
   if (accept_retry_ && !stopping_ && now_ >= accept_retry_at_) {
     accept_retry_ = false;
-    if (!accept_armed_ && !accept_poll_armed_) ArmAccept();
+    ArmAcceptAll();
   }
 }
 
@@ -687,16 +708,23 @@ class UringLoop final : public EventLoop {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(int listen_fd, LoopOptions options,
-                                                         ServiceFactory factory) {
+absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(std::vector<Endpoint> endpoints,
+                                                         LoopOptions options) {
   if (options.recv_buffer_size > (1u << 30)) {
     return absl::InvalidArgumentError("event loop: recv_buffer_size above 1 GiB");
   }
   absl::StatusOr<std::unique_ptr<LoopCore>> core =
-      LoopCore::Create(listen_fd, std::move(options), std::move(factory));
+      LoopCore::Create(std::move(endpoints), std::move(options));
   if (!core.ok()) return core.status();
   if (absl::Status st = ProbeUring(); !st.ok()) return st;
   return std::unique_ptr<EventLoop>(new UringLoop(*std::move(core)));
+}
+
+absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(int listen_fd, LoopOptions options,
+                                                         ServiceFactory factory) {
+  std::vector<Endpoint> endpoints;
+  endpoints.push_back(ServiceEndpoint(listen_fd, std::move(factory)));
+  return MakeUringLoop(std::move(endpoints), std::move(options));
 }
 
 }  // namespace tokend::server

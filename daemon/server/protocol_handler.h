@@ -1,0 +1,79 @@
+// protocol_handler.h
+//
+// What an event loop asks of the code that speaks a protocol on one of its
+// listening sockets: turn the bytes at the front of a connection's input
+// into responses, with no I/O. Service (the binary protocol, service.h) and
+// HttpService (HTTP/1.1, http/http_service.h) implement it; a loop calls
+// Handle() once per read, so a batch of pipelined requests costs one
+// virtual call.
+//
+// Thread-safety: a handler belongs to one worker thread, which alone calls
+// Handle(); stats() may be called from any thread (relaxed counters).
+// Ownership: the loop owns the handlers its factories make, one per worker
+// and listening socket, until the loop is destroyed.
+#ifndef TOKEND_DAEMON_SERVER_PROTOCOL_HANDLER_H_
+#define TOKEND_DAEMON_SERVER_PROTOCOL_HANDLER_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "daemon/server/latency.h"
+
+namespace tokend::server {
+
+// A point-in-time copy of one or more handlers' counters (for /metrics).
+struct ServiceStats {
+  // PROTOCOL.md status codes 0 (OK) .. 12 (UNSUPPORTED_HEADER); a validator
+  // answering any other code is counted in responses_other_status.
+  static constexpr size_t kStatusCount = 13;
+
+  uint64_t validate_requests = 0;  // validations answered (VALIDATE frames, HTTP auth checks)
+  uint64_t ping_requests = 0;      // PING frames; HTTP /healthz and /metrics
+  std::array<uint64_t, kStatusCount> responses_by_status{};
+  uint64_t responses_other_status = 0;
+  // Requests answered with a protocol error, after which the connection
+  // closes: the 255 body (bad version, unknown opcode, body over 65,536
+  // bytes, inconsistent VALIDATE lengths); HTTP 400 and 413.
+  uint64_t protocol_errors = 0;
+  // HTTP: auth checks that carried no token (answered 401, not validated).
+  uint64_t missing_token = 0;
+  // Validations the validator answered from its token cache.
+  uint64_t cache_hits = 0;
+  // For each request answered: the time from the start of the Handle()
+  // call that answered it to the end of that call (its response is sent
+  // with the call's other responses, so this is when it could go out).
+  LatencySnapshot latency;
+
+  ServiceStats& operator+=(const ServiceStats& o);
+};
+
+class ProtocolHandler {
+ public:
+  virtual ~ProtocolHandler() = default;
+
+  // Handle()
+  //
+  // Answers every complete request at the front of `in`, appending the
+  // responses to `out`, and returns the bytes consumed; an incomplete
+  // request at the end is left unconsumed (the connection keeps it and
+  // calls again with more bytes appended). Sets *close to true when the
+  // connection must close once `out` is sent (a protocol error, or a
+  // request that asked for it); then nothing after the consumed bytes is
+  // answered.
+  virtual size_t Handle(std::string_view in, std::string* out, bool* close) = 0;
+
+  // Thread-safe.
+  virtual ServiceStats stats() const = 0;
+};
+
+// Makes the handler of one worker (called on that worker's thread).
+using HandlerFactory = std::function<std::unique_ptr<ProtocolHandler>(int worker)>;
+
+}  // namespace tokend::server
+
+#endif  // TOKEND_DAEMON_SERVER_PROTOCOL_HANDLER_H_
