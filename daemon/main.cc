@@ -26,7 +26,9 @@
 #include "daemon/auth_adapter.h"
 #include "daemon/config.h"
 #include "daemon/server/event_loop.h"
+#include "daemon/server/http/http_service.h"
 #include "daemon/server/listener.h"
+#include "daemon/server/metrics.h"
 #include "daemon/server/service.h"
 #include "daemon/server/systemd_notify.h"
 #include "daemon/signal_thread.h"
@@ -149,15 +151,15 @@ absl::StatusOr<Sockets> OpenSockets(const Config& config) {
 
 // --event-loop auto tries io_uring and falls back to epoll only when the
 // kernel refuses io_uring (kUnavailable); any other failure is an error.
-absl::StatusOr<std::unique_ptr<server::EventLoop>> MakeLoop(const Config& config, int listen_fd,
-                                                            const server::ServiceFactory& factory) {
+absl::StatusOr<std::unique_ptr<server::EventLoop>> MakeLoop(
+    const Config& config, const std::vector<server::Endpoint>& endpoints) {
   server::LoopOptions options = LoopOptionsFrom(config);
   if (config.event_loop == EventLoopKind::kEpoll) {
     LogInfo("event loop: epoll (--event-loop epoll)");
-    return server::MakeEpollLoop(listen_fd, options, factory);
+    return server::MakeEpollLoop(endpoints, options);
   }
   absl::StatusOr<std::unique_ptr<server::EventLoop>> uring =
-      server::MakeUringLoop(listen_fd, options, factory);
+      server::MakeUringLoop(endpoints, options);
   if (uring.ok()) {
     LogInfo(config.event_loop == EventLoopKind::kAuto
                 ? "event loop: io_uring (--event-loop auto; the kernel allows io_uring)"
@@ -170,16 +172,10 @@ absl::StatusOr<std::unique_ptr<server::EventLoop>> MakeLoop(const Config& config
   }
   LogWarning(absl::StrCat("event loop: epoll, because io_uring is unavailable (",
                           uring.status().message(), ")"));
-  return server::MakeEpollLoop(listen_fd, options, factory);
+  return server::MakeEpollLoop(endpoints, options);
 }
 
 int Run(const Config& config) {
-  if (!config.http_socket_path.empty()) {
-    LogError(
-        "--http-socket: this build of tokend has no HTTP front; serve the protocol socket "
-        "only");
-    return 2;
-  }
   RaiseFileLimit(config.max_connections);
   const auth::Policy policy = PolicyFrom(config);
 
@@ -227,16 +223,46 @@ int Run(const Config& config) {
     return 1;
   }
 
-  server::ServiceFactory factory = [&policy, &publisher, cache = cache.get()](int) {
-    return std::make_unique<server::Service>(
-        std::make_unique<AuthRequestValidator>(policy, publisher, cache));
-  };
-  absl::StatusOr<std::unique_ptr<server::EventLoop>> loop =
-      MakeLoop(config, listener.fd(), factory);
+  // Set before Run(), which starts the workers whose /metrics reads it.
+  server::EventLoop* loop_for_metrics = nullptr;
+  const std::vector<std::string> protocols = {"binary", "http"};
+  std::vector<server::Endpoint> endpoints;
+  endpoints.push_back(
+      server::ServiceEndpoint(listener.fd(), [&policy, &publisher, cache = cache.get()](int) {
+        return std::make_unique<server::Service>(
+            std::make_unique<AuthRequestValidator>(policy, publisher, cache));
+      }));
+  if (sockets->http.has_value()) {
+    server::http::HttpServiceOptions http_options;
+    http_options.ready = [&publisher] { return publisher.Current()->keys->size() > 0; };
+    http_options.metrics = [&loop_for_metrics, &protocols, keys = watcher->get(),
+                            cache_on = cache != nullptr](std::string* out) {
+      server::MetricsSnapshot m;
+      if (loop_for_metrics != nullptr) m.loop = loop_for_metrics->stats();
+      m.protocols = protocols;
+      const auth::KeyWatcherStats k = keys->stats();
+      m.reloads = k.reloads;
+      m.reload_failures = k.reload_failures;
+      m.keys_loaded = k.keys_loaded;
+      m.revoked_entries = k.revoked_entries;
+      m.last_reload_unix = k.last_reload_unix;
+      m.cache_enabled = cache_on;
+      server::AppendPrometheusText(m, out);
+    };
+    server::Endpoint http;
+    http.listen_fd = sockets->http->fd();
+    http.factory = [&policy, &publisher, cache = cache.get(), http_options](int) {
+      return std::make_unique<server::http::HttpService>(
+          std::make_unique<AuthRequestValidator>(policy, publisher, cache), http_options);
+    };
+    endpoints.push_back(std::move(http));
+  }
+  absl::StatusOr<std::unique_ptr<server::EventLoop>> loop = MakeLoop(config, endpoints);
   if (!loop.ok()) {
     LogError(absl::StrCat("refusing to start: ", loop.status().message()));
     return 1;
   }
+  loop_for_metrics = loop->get();
 
   server::SystemdNotifier notifier;
   absl::StatusOr<std::chrono::microseconds> watchdog = notifier.StartWatchdog();
@@ -248,9 +274,11 @@ int Run(const Config& config) {
 
   server::EventLoop* running = loop->get();
   auth::KeyWatcher* keys = watcher->get();
-  const std::string serving =
-      absl::StrCat("serving on ", listener.path(), " with ", running->name(), ", ", config.threads,
-                   config.threads == 1 ? " thread" : " threads");
+  const std::string serving = absl::StrCat(
+      "serving on ", listener.path(),
+      sockets->http.has_value() ? absl::StrCat(" and HTTP on ", sockets->http->path()) : "",
+      " with ", running->name(), ", ", config.threads,
+      config.threads == 1 ? " thread" : " threads");
   std::atomic<bool> stopping{false};
   SignalThread::Handlers handlers;
   handlers.reload = [&] {

@@ -1,0 +1,162 @@
+#include "daemon/server/http/http_service.h"
+
+#include <time.h>
+
+#include <cassert>
+#include <utility>
+
+namespace tokend::server::http {
+namespace {
+
+constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
+
+bool IsGetOrHead(const HttpRequest& req) {
+  return req.method == HTTP_GET || req.method == HTTP_HEAD;
+}
+
+}  // namespace
+
+int64_t RealtimeSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<int64_t>(ts.tv_sec);
+}
+
+HttpService::HttpService(std::unique_ptr<RequestValidator> validator, HttpServiceOptions options)
+    : validator_(std::move(validator)), options_(std::move(options)), parser_(options_.limits) {
+  assert(validator_ != nullptr);
+  assert(options_.clock != nullptr);
+}
+
+ResponseCommon HttpService::Common(const HttpRequest& req) {
+  if (options_.wall_clock != nullptr) {
+    const int64_t now = options_.wall_clock();
+    if (now != date_second_) {
+      date_second_ = now;
+      date_.clear();
+      AppendHttpDate(now, &date_);
+    }
+  }
+  ResponseCommon c;
+  c.date = date_;
+  c.close = !req.keep_alive;
+  // An HTTP/1.0 client keeps the connection only when told it may.
+  c.keep_alive_header = req.keep_alive && req.version_minor == 0;
+  return c;
+}
+
+void HttpService::CountStatus(uint8_t status) {
+  if (status < ServiceStats::kStatusCount) {
+    Bump(responses_by_status_[status]);
+  } else {
+    Bump(responses_other_status_);
+  }
+}
+
+bool HttpService::Answer(const HttpRequest& req, std::string* out) {
+  ResponseCommon common = Common(req);
+  if (IsGetOrHead(req) && (req.path == "/healthz" || req.path == "/metrics")) {
+    const bool head = req.method == HTTP_HEAD;
+    Bump(ping_requests_);
+    if (req.path == "/healthz") {
+      const bool ready = !options_.ready || options_.ready();
+      AppendText(common, ready ? 200 : 503, kTextPlain, ready ? "ok\n" : "no keys loaded\n", head,
+                 out);
+    } else if (options_.metrics) {
+      body_.clear();
+      options_.metrics(&body_);
+      AppendText(common, 200, kPrometheusText, body_, head, out);
+    } else {
+      AppendText(common, 404, kTextPlain, "not found\n", head, out);
+    }
+    return true;
+  }
+
+  const std::optional<bool> want_claims = WantClaims(req.want_claims);
+  const TokenLookup token = ExtractToken(req, &scratch_);
+  if (!want_claims.has_value() || token.source == TokenSource::kBadQuery) {
+    Bump(protocol_errors_);
+    AppendError(common, HttpError::kSyntax, out);
+    return false;
+  }
+  if (token.source == TokenSource::kNone) {
+    Bump(missing_token_);
+    AppendMissingToken(common, out);
+    return true;
+  }
+  const RequestValidator::Outcome o =
+      validator_->Validate(token.token, req.audience.value_or(std::string_view()), *want_claims);
+  Bump(validate_requests_);
+  if (o.cache_hit) Bump(cache_hits_);
+  uint8_t status = o.status;
+  // A subject that would not arrive unchanged upstream is no subject to
+  // pass on: refuse rather than let the request through as someone else.
+  if (status == kStatusOk && !SafeHeaderValue(o.subject)) status = kStatusMalformed;
+  CountStatus(status);
+  if (status == kStatusOk) {
+    AppendAllowed(common, o.subject, o.exp,
+                  *want_claims ? std::optional<std::string_view>(o.claims) : std::nullopt, out);
+  } else {
+    AppendRefused(common, status, out);
+  }
+  return true;
+}
+
+size_t HttpService::Handle(std::string_view in, std::string* out, bool* close) {
+  *close = false;
+  size_t pos = 0;
+  uint64_t start = 0;
+  uint64_t answered = 0;
+  HttpRequest req;
+  while (pos < in.size()) {
+    HttpError error = HttpError::kNone;
+    const ParseStatus st = parser_.Parse(in.substr(pos), &req, &error);
+    if (st == ParseStatus::kIncomplete) {
+      // Called once per arrival of bytes, so this is sent at most once: the
+      // input ends exactly at the headers only on the call that brought them.
+      if (req.expect_continue && req.header_bytes != 0 && req.header_bytes == in.size() - pos) {
+        out->append(kContinueResponse);
+      }
+      break;
+    }
+    if (answered++ == 0) start = options_.clock();
+    if (st == ParseStatus::kError) {
+      Bump(protocol_errors_);
+      ResponseCommon common = Common(req);
+      AppendError(common, error, out);
+      *close = true;
+      pos = in.size();
+      break;
+    }
+    if (!Answer(req, out)) {
+      *close = true;
+      pos = in.size();
+      break;
+    }
+    pos += req.size;
+    if (!req.keep_alive) {
+      *close = true;
+      break;
+    }
+  }
+  if (answered > 0) latency_.Record(options_.clock() - start, answered);
+  return pos;
+}
+
+ServiceStats HttpService::stats() const {
+  ServiceStats s;
+  s.validate_requests = validate_requests_.load(std::memory_order_relaxed);
+  s.ping_requests = ping_requests_.load(std::memory_order_relaxed);
+  for (size_t i = 0; i < ServiceStats::kStatusCount; ++i) {
+    s.responses_by_status[i] = responses_by_status_[i].load(std::memory_order_relaxed);
+  }
+  s.responses_other_status = responses_other_status_.load(std::memory_order_relaxed);
+  s.protocol_errors = protocol_errors_.load(std::memory_order_relaxed);
+  s.missing_token = missing_token_.load(std::memory_order_relaxed);
+  s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
+  s.latency = latency_.Snapshot();
+  return s;
+}
+
+}  // namespace tokend::server::http
