@@ -1,0 +1,478 @@
+#include "bench/tokend_bench/runner.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/server/codec.h"
+
+namespace tokend::bench {
+namespace {
+
+namespace protocol = tokend::protocol;
+using Nanos = uint64_t;
+
+constexpr size_t kReadBuffer = 256 * 1024;
+constexpr int kMaxEvents = 256;
+constexpr size_t kMaxErrorsListed = 8;
+
+Nanos Now() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<Nanos>(ts.tv_sec) * 1000000000u + static_cast<Nanos>(ts.tv_nsec);
+}
+
+Nanos Seconds(double s) { return static_cast<Nanos>(s * 1e9); }
+
+void SleepUntil(Nanos t) {
+  timespec ts;
+  ts.tv_sec = static_cast<time_t>(t / 1000000000u);
+  ts.tv_nsec = static_cast<long>(t % 1000000000u);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+// One request in flight. Its id is (generation << 16) | slot index, so a
+// response finds its slot at once and a stale or invented id is caught.
+struct Slot {
+  Nanos stamp = 0;  // closed loop: when sent; open loop: when it was due
+  uint32_t id = 0;
+  Outcome expected = Outcome::kOk;
+  bool busy = false;
+};
+
+struct Conn {
+  int fd = -1;
+  int index = 0;  // among all of the run's connections
+  std::string out;
+  size_t out_off = 0;
+  std::string in;  // the start of a response not yet whole
+  std::vector<Slot> slots;
+  std::vector<uint16_t> free_slots;
+  uint16_t generation = 0;
+  int inflight = 0;
+  bool dirty = false;        // has requests appended since the last flush
+  bool waiting_out = false;  // EPOLLOUT armed: the socket buffer was full
+  bool dead = false;
+  uint64_t next_k = 0;   // open loop: the next request of its schedule
+  double offset_ns = 0;  // open loop: where its schedule starts
+};
+
+class Worker {
+ public:
+  Worker(const RunConfig& config, std::vector<Conn> conns, uint64_t first_seq, Nanos t_start)
+      : config_(config),
+        workload_(*config.workload),
+        conns_(std::move(conns)),
+        seq_(first_seq),
+        open_loop_(config.spec.open_loop()),
+        t_start_(t_start),
+        t_measure_(t_start + Seconds(config.warmup_seconds)),
+        t_end_(t_measure_ + Seconds(config.duration_seconds)),
+        buf_(kReadBuffer) {
+    if (open_loop_) {
+      interval_ns_ = 1e9 * config.spec.connections / config.spec.rate;
+      for (Conn& c : conns_) c.offset_ns = 1e9 * c.index / config.spec.rate;
+    }
+  }
+
+  void Run();
+  RunResult& result() { return result_; }
+
+ private:
+  Nanos Due(const Conn& c) const {
+    return t_start_ +
+           static_cast<Nanos>(c.offset_ns + static_cast<double>(c.next_k) * interval_ns_);
+  }
+  bool Measured(Nanos stamp) const { return stamp >= t_measure_ && stamp < t_end_; }
+  void Issue(Conn& c, Nanos due);
+  void StampAndFlush();
+  void Flush(Conn& c);
+  void ReadFrom(Conn& c, Nanos now);
+  void Parse(Conn& c, std::string_view data, Nanos now, size_t* consumed);
+  void Handle(Conn& c, const protocol::RequestFrame& frame, Nanos now);
+  void Count(Outcome got, Outcome expected);
+  void Fail(Conn& c, const std::string& why);
+  void IssueDue(Nanos now);
+  Nanos NextWake(Nanos now) const;
+
+  const RunConfig& config_;
+  const Workload& workload_;
+  std::vector<Conn> conns_;
+  uint64_t seq_;
+  const bool open_loop_;
+  double interval_ns_ = 0;
+  const Nanos t_start_, t_measure_, t_end_;
+  Nanos drain_deadline_ = 0;
+  bool stopping_ = false;
+  int epoll_fd_ = -1;
+  int64_t inflight_ = 0;
+  std::vector<std::pair<Conn*, uint16_t>> unstamped_;  // closed loop
+  std::vector<Conn*> dirty_;
+  std::vector<Nanos> issued_due_;  // open loop: due times issued this round
+  std::vector<char> buf_;
+  RunResult result_;
+};
+
+void Worker::Count(Outcome got, Outcome expected) {
+  ++result_.outcomes[static_cast<size_t>(got)];
+  if (got != expected) {
+    if (result_.unexpected++ == 0) {
+      result_.first_unexpected = absl::StrCat("expected ", OutcomeName(static_cast<int>(expected)),
+                                              ", got ", OutcomeName(static_cast<int>(got)));
+    }
+  }
+}
+
+void Worker::Issue(Conn& c, Nanos due) {
+  const uint16_t s = c.free_slots.back();
+  c.free_slots.pop_back();
+  Slot& slot = c.slots[s];
+  slot.id = (static_cast<uint32_t>(c.generation++) << 16) | s;
+  slot.expected = workload_.AppendRequest(seq_++, slot.id, &c.out);
+  slot.busy = true;
+  slot.stamp = due;
+  if (!open_loop_) unstamped_.emplace_back(&c, s);
+  ++c.inflight;
+  ++inflight_;
+  if (!c.dirty) {
+    c.dirty = true;
+    dirty_.push_back(&c);
+  }
+}
+
+void Worker::StampAndFlush() {
+  const Nanos now = Now();
+  for (auto& [c, s] : unstamped_) c->slots[s].stamp = now;
+  unstamped_.clear();
+  for (Nanos due : issued_due_) {
+    if (Measured(due)) result_.send_lag.Record(now > due ? now - due : 0);
+  }
+  issued_due_.clear();
+  for (Conn* c : dirty_) {
+    c->dirty = false;
+    if (!c->dead) Flush(*c);
+  }
+  dirty_.clear();
+}
+
+void Worker::Flush(Conn& c) {
+  while (c.out_off < c.out.size()) {
+    const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.out_off += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (!c.waiting_out) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLOUT;
+        ev.data.ptr = &c;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+        c.waiting_out = true;
+      }
+      return;
+    }
+    Fail(c, absl::StrCat("send: ", std::strerror(errno)));
+    return;
+  }
+  c.out.clear();
+  c.out_off = 0;
+  if (c.waiting_out) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &c;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &ev);
+    c.waiting_out = false;
+  }
+}
+
+void Worker::Fail(Conn& c, const std::string& why) {
+  if (c.dead) return;
+  c.dead = true;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  ::close(c.fd);
+  c.fd = -1;
+  for (Slot& s : c.slots) {
+    if (!s.busy) continue;
+    s.busy = false;
+    Count(Outcome::kConnectionLost, s.expected);
+  }
+  inflight_ -= c.inflight;
+  c.inflight = 0;
+  if (result_.connection_errors.size() < kMaxErrorsListed) {
+    result_.connection_errors.push_back(absl::StrCat("connection ", c.index, ": ", why));
+  }
+}
+
+void Worker::Handle(Conn& c, const protocol::RequestFrame& frame, Nanos now) {
+  const uint32_t id = frame.header.request_id;
+  const uint16_t s = static_cast<uint16_t>(id & 0xffff);
+  if (s >= c.slots.size() || !c.slots[s].busy || c.slots[s].id != id) {
+    Count(Outcome::kBadResponse, Outcome::kOk);
+    return;
+  }
+  Slot& slot = c.slots[s];
+  Outcome got = Outcome::kBadResponse;
+  const uint8_t want_op = workload_.op() == Op::kPing ? protocol::kOpPing : protocol::kOpValidate;
+  if (protocol::IsProtocolErrorBody(frame.body)) {
+    got = Outcome::kProtocolError;
+  } else if (frame.header.opcode != want_op) {
+    got = Outcome::kBadResponse;
+  } else if (want_op == protocol::kOpPing) {
+    got = Outcome::kOk;
+  } else {
+    protocol::ValidateResponse v;
+    if (protocol::DecodeValidateResponse(frame.body, &v)) {
+      got = v.status < static_cast<uint8_t>(Outcome::kUnknownStatus)
+                ? static_cast<Outcome>(v.status)
+                : Outcome::kUnknownStatus;
+    }
+  }
+  Count(got, slot.expected);
+  if (Measured(slot.stamp)) result_.latency.Record(now > slot.stamp ? now - slot.stamp : 0);
+  if (now >= t_measure_ && now < t_end_) ++result_.completed_in_window;
+  slot.busy = false;
+  c.free_slots.push_back(s);
+  --c.inflight;
+  --inflight_;
+  if (!open_loop_ && !stopping_ && now < t_end_) Issue(c, 0);
+}
+
+void Worker::Parse(Conn& c, std::string_view data, Nanos now, size_t* consumed) {
+  *consumed = 0;
+  while (!c.dead) {
+    protocol::RequestFrame frame;
+    size_t n = 0;
+    const protocol::FrameStatus st = protocol::NextResponseFrame(data, &frame, &n);
+    if (st == protocol::FrameStatus::kNeedMore) return;
+    if (st == protocol::FrameStatus::kProtocolError) {
+      Count(Outcome::kBadResponse, Outcome::kOk);
+      Fail(c, "undecodable response header");
+      return;
+    }
+    Handle(c, frame, now);
+    data.remove_prefix(n);
+    *consumed += n;
+  }
+}
+
+void Worker::ReadFrom(Conn& c, Nanos now) {
+  while (!c.dead) {
+    const ssize_t n = ::recv(c.fd, buf_.data(), buf_.size(), MSG_DONTWAIT);
+    if (n > 0) {
+      size_t used = 0;
+      if (c.in.empty()) {
+        const std::string_view data(buf_.data(), static_cast<size_t>(n));
+        Parse(c, data, now, &used);
+        if (!c.dead) c.in.assign(data.substr(used));
+      } else {
+        c.in.append(buf_.data(), static_cast<size_t>(n));
+        Parse(c, c.in, now, &used);
+        if (!c.dead) c.in.erase(0, used);
+      }
+      if (static_cast<size_t>(n) < buf_.size()) return;
+      continue;
+    }
+    if (n == 0) {
+      Fail(c, "closed by the server");
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+    Fail(c, absl::StrCat("recv: ", std::strerror(errno)));
+    return;
+  }
+}
+
+void Worker::IssueDue(Nanos now) {
+  for (Conn& c : conns_) {
+    if (c.dead) continue;
+    while (c.inflight < config_.spec.depth) {
+      const Nanos due = Due(c);
+      if (due >= t_end_ || due > now) break;
+      Issue(c, due);
+      issued_due_.push_back(due);
+      ++c.next_k;
+    }
+  }
+}
+
+Nanos Worker::NextWake(Nanos now) const {
+  Nanos wake = stopping_ ? drain_deadline_ : t_end_;
+  if (open_loop_) {
+    for (const Conn& c : conns_) {
+      if (c.dead || c.inflight >= config_.spec.depth) continue;
+      const Nanos due = Due(c);
+      if (due < t_end_) wake = std::min(wake, due);
+    }
+  }
+  return wake > now ? wake : now;
+}
+
+void Worker::Run() {
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  for (Conn& c : conns_) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = &c;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev);
+  }
+  if (open_loop_) ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  SleepUntil(t_start_);
+  if (!open_loop_) {
+    for (Conn& c : conns_) {
+      for (int i = 0; i < config_.spec.depth; ++i) Issue(c, 0);
+    }
+  }
+  std::vector<epoll_event> events(kMaxEvents);
+  for (;;) {
+    Nanos now = Now();
+    if (!stopping_ && now >= t_end_) {
+      stopping_ = true;
+      drain_deadline_ = now + static_cast<Nanos>(config_.drain_timeout.count()) * 1000000u;
+    }
+    if (open_loop_) IssueDue(now);
+    StampAndFlush();
+    if (stopping_) {
+      bool due_left = false;
+      if (open_loop_) {
+        for (const Conn& c : conns_) due_left = due_left || (!c.dead && Due(c) < t_end_);
+      }
+      if ((inflight_ == 0 && !due_left) || now >= drain_deadline_) break;
+    }
+    const Nanos wait = NextWake(now) - now;
+    timespec ts;
+    ts.tv_sec = static_cast<time_t>(wait / 1000000000u);
+    ts.tv_nsec = static_cast<long>(wait % 1000000000u);
+    const int n = ::epoll_pwait2(epoll_fd_, events.data(), kMaxEvents, &ts, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result_.connection_errors.push_back(absl::StrCat("epoll_pwait2: ", std::strerror(errno)));
+      break;
+    }
+    now = Now();
+    for (int i = 0; i < n; ++i) {
+      Conn& c = *static_cast<Conn*>(events[i].data.ptr);
+      if (c.dead) continue;
+      if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadFrom(c, now);
+      if (!c.dead && (events[i].events & EPOLLOUT)) Flush(c);
+    }
+  }
+  // Whatever is still owed counts against the server.
+  for (Conn& c : conns_) {
+    for (Slot& s : c.slots) {
+      if (s.busy) Count(Outcome::kNoAnswer, s.expected);
+    }
+    if (open_loop_ && !c.dead) {
+      while (Due(c) < t_end_) {
+        Count(Outcome::kNoAnswer, Outcome::kOk);
+        ++c.next_k;
+      }
+    }
+    if (c.fd >= 0) ::close(c.fd);
+  }
+  ::close(epoll_fd_);
+}
+
+}  // namespace
+
+uint64_t RunResult::total_responses() const {
+  uint64_t n = 0;
+  for (uint64_t v : outcomes) n += v;
+  return n;
+}
+
+absl::StatusOr<int> ConnectUnix(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("--socket ", path, ": path too long"));
+  }
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+  for (;;) {
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) return fd;
+    if (errno == EINTR) continue;
+    const int err = errno;
+    ::close(fd);
+    return absl::UnavailableError(absl::StrCat("connect ", path, ": ", std::strerror(err)));
+  }
+}
+
+absl::StatusOr<RunResult> RunLoad(const RunConfig& config) {
+  const RunSpec& spec = config.spec;
+  const int threads = std::max(1, std::min(config.threads, spec.connections));
+  std::vector<std::vector<Conn>> shares(static_cast<size_t>(threads));
+  auto close_all = [&shares] {
+    for (auto& share : shares) {
+      for (Conn& c : share) ::close(c.fd);
+    }
+  };
+  for (int i = 0; i < spec.connections; ++i) {
+    absl::StatusOr<int> fd = ConnectUnix(spec.socket_path);
+    if (!fd.ok()) {
+      close_all();
+      return absl::Status(
+          fd.status().code(),
+          absl::StrCat("connection ", i, " of ", spec.connections, ": ", fd.status().message()));
+    }
+    ::fcntl(*fd, F_SETFL, ::fcntl(*fd, F_GETFL) | O_NONBLOCK);
+    Conn c;
+    c.fd = *fd;
+    c.index = i;
+    c.slots.resize(static_cast<size_t>(spec.depth));
+    for (int s = spec.depth - 1; s >= 0; --s) c.free_slots.push_back(static_cast<uint16_t>(s));
+    shares[static_cast<size_t>(i % threads)].push_back(std::move(c));
+  }
+
+  // Each thread starts its token sequence at its own point of the set, so
+  // that threads do not send the same token at the same moment.
+  const uint64_t stride =
+      std::max<uint64_t>(1, config.workload->distinct_tokens() / static_cast<uint64_t>(threads));
+  const Nanos t_start = Now() + 20000000u;  // every thread starts together
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.push_back(std::make_unique<Worker>(config, std::move(shares[static_cast<size_t>(t)]),
+                                               stride * static_cast<uint64_t>(t), t_start));
+  }
+  std::vector<std::thread> running;
+  for (auto& w : workers) running.emplace_back([&w] { w->Run(); });
+  for (std::thread& t : running) t.join();
+
+  RunResult total;
+  total.window_seconds = config.duration_seconds;
+  for (auto& w : workers) {
+    RunResult& r = w->result();
+    total.latency.Merge(r.latency);
+    total.send_lag.Merge(r.send_lag);
+    total.completed_in_window += r.completed_in_window;
+    for (int i = 0; i < kOutcomeCount; ++i) total.outcomes[i] += r.outcomes[i];
+    if (total.unexpected == 0 && r.unexpected > 0) total.first_unexpected = r.first_unexpected;
+    total.unexpected += r.unexpected;
+    for (std::string& e : r.connection_errors) {
+      if (total.connection_errors.size() < kMaxErrorsListed) {
+        total.connection_errors.push_back(std::move(e));
+      }
+    }
+  }
+  return total;
+}
+
+}  // namespace tokend::bench

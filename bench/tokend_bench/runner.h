@@ -1,0 +1,90 @@
+// runner.h
+//
+// Drives one run: `connections` non-blocking Unix-socket connections, shared
+// out among `threads` client threads, each thread driving its own with one
+// epoll set. Requests are pipelined, and every response is matched to its
+// request by id (the protocol does not promise order). A batch of requests
+// for one connection goes out in one send.
+//
+//   Closed loop (rate 0): each connection keeps `depth` requests in flight;
+//   a response is answered at once by the next request. Latency runs from
+//   the send to the response.
+//
+//   Open loop (rate > 0): requests are due on a fixed schedule, rate per
+//   second over all connections, spread evenly; each connection has at most
+//   `depth` in flight, and a due request that finds its connection full
+//   waits. Latency runs from the request's intended send time, not from the
+//   time it actually went out, so a stall in the server (or the client)
+//   shows in every request it delays instead of hiding in the ones that
+//   were never sent (coordinated omission; wrk2 measures the same way).
+//
+// Phases: warmup (sent, counted in statuses, not in latency or
+// throughput), measured window, then a drain in which no new request is
+// started and the window's answers are awaited for at most drain_timeout.
+// Latency covers the requests sent (intended, in the open loop) inside the
+// window; throughput counts the responses received inside it.
+//
+// Thread-safety: RunLoad() is a blocking call that owns its threads and
+// sockets; the Workload is shared read-only. Nothing is kept between calls.
+#ifndef TOKEND_BENCH_TOKEND_BENCH_RUNNER_H_
+#define TOKEND_BENCH_TOKEND_BENCH_RUNNER_H_
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench/tokend_bench/args.h"
+#include "bench/tokend_bench/histogram.h"
+#include "bench/tokend_bench/workload.h"
+
+namespace tokend::bench {
+
+struct RunConfig {
+  RunSpec spec;
+  double duration_seconds = 5;
+  double warmup_seconds = 1;
+  int threads = 1;  // at most spec.connections are used
+  const Workload* workload = nullptr;
+  std::chrono::milliseconds drain_timeout{2000};
+};
+
+struct RunResult {
+  Histogram latency;                 // ns, requests of the measured window
+  uint64_t completed_in_window = 0;  // responses received inside the window
+  double window_seconds = 0;
+  // Every response (or failure) of the run, warmup included, by Outcome.
+  std::array<uint64_t, kOutcomeCount> outcomes{};
+  uint64_t unexpected = 0;       // outcomes other than the request's expected one
+  std::string first_unexpected;  // "expected OK, got UNKNOWN_KEY", for the report
+  std::vector<std::string> connection_errors;
+  // Open loop only: how late the client itself sent requests (actual send
+  // minus intended time); large values mean the client fell behind.
+  Histogram send_lag;
+
+  double requests_per_second() const {
+    return window_seconds > 0 ? static_cast<double>(completed_in_window) / window_seconds : 0;
+  }
+  uint64_t total_responses() const;
+};
+
+// RunLoad()
+//
+// Connects every connection (failing the run if any connect fails), runs
+// the phases above, and closes the connections. Failures during the run
+// (a connection reset, a protocol error) do not fail the call: they are
+// counted as outcomes and listed in connection_errors.
+// REQUIRES: config.workload != nullptr.
+absl::StatusOr<RunResult> RunLoad(const RunConfig& config);
+
+// ConnectUnix()
+//
+// A blocking SOCK_STREAM connection to `path` (close-on-exec), or an error
+// naming the path.
+absl::StatusOr<int> ConnectUnix(const std::string& path);
+
+}  // namespace tokend::bench
+
+#endif  // TOKEND_BENCH_TOKEND_BENCH_RUNNER_H_

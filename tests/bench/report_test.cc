@@ -1,0 +1,110 @@
+#include "bench/tokend_bench/report.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "simdjson.h"
+
+namespace tokend::bench {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+RunRecord Record(const std::string& label, Op op, uint64_t base_ns, uint64_t completed) {
+  RunRecord r;
+  r.spec.label = label;
+  r.spec.op = op;
+  r.spec.socket_path = "/tmp/\"s\".sock";
+  r.spec.connections = 16;
+  r.spec.depth = 16;
+  r.duration_seconds = 2;
+  r.warmup_seconds = 1;
+  r.distinct_tokens = op == Op::kPing ? 0 : 16;
+  for (uint64_t i = 1; i <= 1000; ++i) r.result.latency.Record(base_ns + i * 10);
+  r.result.completed_in_window = completed;
+  r.result.window_seconds = 2;
+  r.result.outcomes[0] = completed;
+  return r;
+}
+
+TEST(ReportTest, RatiosAreAgainstTheFirstRun) {
+  std::vector<RunRecord> runs = {Record("ping", Op::kPing, 10000, 200000),
+                                 Record("validate-hit", Op::kValidate, 20000, 180000)};
+  const std::vector<Ratio> ratios = Ratios(runs);
+  ASSERT_EQ(ratios.size(), 1u);
+  EXPECT_EQ(ratios[0].label, "validate-hit");
+  EXPECT_EQ(ratios[0].baseline, "ping");
+  EXPECT_DOUBLE_EQ(ratios[0].throughput, 0.9);
+  EXPECT_GT(ratios[0].p50, 1.2);
+  EXPECT_TRUE(Ratios({runs[0]}).empty());
+}
+
+TEST(ReportTest, JsonHasTheFiguresAtTheTopLevelOfEachRun) {
+  std::vector<RunRecord> runs = {Record("ping", Op::kPing, 10000, 200000),
+                                 Record("validate-hit", Op::kValidate, 20000, 180000)};
+  runs[1].result.outcomes[3] = 5;  // UNKNOWN_KEY
+  runs[1].result.unexpected = 5;
+  runs[1].result.first_unexpected = "expected OK, got UNKNOWN_KEY";
+  const std::string json = JsonReport(runs);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  EXPECT_FALSE(bool(doc["ok"]));
+  simdjson::dom::array items = doc["runs"];
+  ASSERT_EQ(items.size(), 2u);
+  for (simdjson::dom::element run : items) {
+    for (const char* key : {"requests_per_second", "p50_us", "p90_us", "p99_us", "p999_us",
+                            "max_us", "status_counts", "percentiles", "label", "ok"}) {
+      EXPECT_EQ(run[key].error(), simdjson::SUCCESS) << key;
+    }
+  }
+  simdjson::dom::element ping = items.at(0);
+  EXPECT_DOUBLE_EQ(double(ping["requests_per_second"]), 100000.0);
+  EXPECT_EQ(uint64_t(ping["status_counts"]["OK"]), 200000u);
+  EXPECT_TRUE(bool(ping["ok"]));
+  EXPECT_EQ(std::string_view(ping["socket"]), "/tmp/\"s\".sock");
+  simdjson::dom::element hit = items.at(1);
+  EXPECT_EQ(uint64_t(hit["status_counts"]["UNKNOWN_KEY"]), 5u);
+  EXPECT_FALSE(bool(hit["ok"]));
+  EXPECT_LE(double(hit["p50_us"]), double(hit["p99_us"]));
+  EXPECT_LE(double(hit["p99_us"]), double(hit["max_us"]));
+  simdjson::dom::array ratios = doc["ratios"];
+  ASSERT_EQ(ratios.size(), 1u);
+  EXPECT_NEAR(double(ratios.at(0)["throughput"]), 0.9, 1e-3);
+}
+
+TEST(ReportTest, TextNamesUnexpectedStatusesAndFailures) {
+  RunRecord r = Record("validate", Op::kValidate, 20000, 1000);
+  std::string text = TextReport({r});
+  EXPECT_THAT(text, HasSubstr("500 requests/s"));
+  EXPECT_THAT(text, HasSubstr("OK 1000"));
+  EXPECT_THAT(text, Not(HasSubstr("UNEXPECTED")));
+  r.result.outcomes[static_cast<int>(Outcome::kNoAnswer)] = 2;
+  r.result.unexpected = 2;
+  r.result.first_unexpected = "expected OK, got NO_ANSWER";
+  r.result.connection_errors.push_back("connection 3: closed by the server");
+  text = TextReport({r});
+  EXPECT_THAT(text, HasSubstr("UNEXPECTED:  2 responses"));
+  EXPECT_THAT(text, HasSubstr("NO_ANSWER 2"));
+  EXPECT_THAT(text, HasSubstr("FAILED:      connection 3: closed by the server"));
+}
+
+TEST(ReportTest, PercentileCurveRisesToTheMaximum) {
+  Histogram h;
+  for (uint64_t i = 1; i <= 100000; ++i) h.Record(i * 100);
+  const auto curve = PercentileCurve(h);
+  ASSERT_GE(curve.size(), 10u);
+  for (size_t i = 1; i < curve.size(); ++i) {
+    EXPECT_GE(curve[i].first, curve[i - 1].first);
+    EXPECT_GE(curve[i].second, curve[i - 1].second);
+  }
+  EXPECT_EQ(curve.back().first, 1.0);
+  EXPECT_DOUBLE_EQ(curve.back().second, h.max() / 1000.0);
+  EXPECT_TRUE(PercentileCurve(Histogram()).empty());
+}
+
+}  // namespace
+}  // namespace tokend::bench
