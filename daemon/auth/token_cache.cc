@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <cerrno>
@@ -70,14 +71,12 @@ bool Pack(const ClaimsView& claims, Entry* e) {
   e->aud_count = static_cast<uint8_t>(claims.aud.size());
   char* p = e->strings;
   for (std::string_view s : {claims.iss, claims.sub, claims.jti}) {
-    std::memcpy(p, s.data(), s.size());
-    p += s.size();
+    p = std::copy(s.begin(), s.end(), p);  // an absent claim is an empty view
   }
   char* aud_start = p;
   for (std::string_view aud : claims.aud) {
     *p++ = static_cast<char>(aud.size());
-    std::memcpy(p, aud.data(), aud.size());
-    p += aud.size();
+    p = std::copy(aud.begin(), aud.end(), p);
   }
   e->aud_bytes = static_cast<uint8_t>(p - aud_start);
   return true;
