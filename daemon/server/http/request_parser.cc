@@ -1,6 +1,7 @@
 #include "daemon/server/http/request_parser.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 #include <optional>
 
@@ -193,6 +194,7 @@ int HttpRequestParser::OnUrl(http_parser* p, const char* at, size_t n) {
 
 int HttpRequestParser::OnHeaderField(http_parser* p, const char* at, size_t n) {
   auto* self = static_cast<HttpRequestParser*>(p->data);
+  if (self->headers_done_) return 0;  // a chunked body's trailer: ignored
   if (self->in_value_ || self->name_begin_ == nullptr) {
     if (self->in_value_ && !self->EndField()) return 1;
     if (++self->header_count_ > self->limits_.max_headers) {
@@ -209,6 +211,7 @@ int HttpRequestParser::OnHeaderField(http_parser* p, const char* at, size_t n) {
 
 int HttpRequestParser::OnHeaderValue(http_parser* p, const char* at, size_t n) {
   auto* self = static_cast<HttpRequestParser*>(p->data);
+  if (self->headers_done_) return 0;
   if (!self->in_value_) {
     self->in_value_ = true;
     self->value_begin_ = at;
@@ -328,6 +331,12 @@ int HttpRequestParser::OnHeadersComplete(http_parser* p) {
   if (!self->CheckRequestLine()) return -1;
   if (p->http_minor == 1 && !self->host_seen_) {
     self->Fail(HttpError::kMissingHost);
+    return -1;
+  }
+  // A declared body over the limit is refused before any of it arrives.
+  if ((p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX &&
+      p->content_length > self->limits_.max_body_bytes) {
+    self->Fail(HttpError::kBodyTooLarge);
     return -1;
   }
   self->headers_done_ = true;

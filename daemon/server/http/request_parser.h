@@ -19,8 +19,9 @@
 //     the headers tokend reads (Authorization, dapr-api-token,
 //     X-Tokend-Audience, X-Tokend-Claims): two answers to "which token?"
 //     must never reach two different parsers;
-//   - a body section (as sent, chunk framing included) longer than
-//     max_body_bytes.
+//   - a body section (as sent, chunk framing and trailer included) longer
+//     than max_body_bytes; a Content-Length over it is refused at once.
+// Trailer fields of a chunked body are skipped: they never carry the token.
 // The parser is stateless between calls: each Parse() starts from the
 // first byte of `in`, so a connection keeps an incomplete request's bytes
 // and parses them again when more arrive (the limits bound that work).
