@@ -1,0 +1,238 @@
+// The real tokend binary with --http-socket, spoken to with curl
+// --unix-socket: the auth answers, the token sources, keep-alive, /healthz
+// and /metrics. Runs once per event loop.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "daemon/server/http/auth_mapping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/http_util.h"
+
+namespace tokend::integration {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+constexpr const char* kCurl = "/usr/bin/curl";
+
+std::string Claims(int64_t exp_offset, const std::string& sub = "alice") {
+  return "{\"sub\":\"" + sub + "\",\"aud\":\"api\",\"exp\":" + std::to_string(Now() + exp_offset) +
+         "}";
+}
+
+class HttpTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (!Executable(kCurl)) GTEST_SKIP() << kCurl << " is not installed (scripts/setup)";
+    key_ = RandomKey();
+  }
+
+  std::string http_socket() const { return daemon_.path("http.sock"); }
+
+  void StartDaemon(bool write_key = true) {
+    if (write_key) daemon_.WriteKey("k1", key_);
+    ASSERT_TRUE(daemon_.Start(
+        {"--event-loop", GetParam(), "--audience", "api", "--http-socket", http_socket()}));
+    if (!daemon_.WaitReady()) {
+      const std::string log = daemon_.Log();
+      if (GetParam() == "io_uring" && log.find("unavailable") != std::string::npos) {
+        GTEST_SKIP() << "io_uring refused by this kernel: " << log;
+      }
+      FAIL() << "tokend did not become ready; log:\n" << log;
+    }
+  }
+
+  // curl -i against the HTTP socket; `args` go before the URL(s).
+  std::vector<HttpResponse> Curl(const std::vector<std::string>& args,
+                                 const std::vector<std::string>& paths = {"/auth"}) {
+    std::vector<std::string> argv = {kCurl,           "-s",         "-i", "--max-time", "10",
+                                     "--unix-socket", http_socket()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    for (const std::string& p : paths) argv.push_back("http://tokend" + p);
+    last_ = RunProgram(argv);
+    EXPECT_EQ(last_.exit_code, 0) << last_.out;
+    return ParseResponses(last_.out);
+  }
+  HttpResponse CurlOne(const std::vector<std::string>& args, const std::string& path = "/auth") {
+    std::vector<HttpResponse> rs = Curl(args, {path});
+    EXPECT_EQ(rs.size(), 1u) << last_.out;
+    return rs.empty() ? HttpResponse{} : rs[0];
+  }
+
+  std::string Token(int64_t exp_offset = 600, const std::string& sub = "alice") {
+    return Mint(key_, "k1", Claims(exp_offset, sub));
+  }
+
+  std::string key_;
+  TokendProcess daemon_;
+  ProgramResult last_;
+};
+
+#define START_DAEMON(...)                         \
+  do {                                            \
+    StartDaemon(__VA_ARGS__);                     \
+    if (IsSkipped() || HasFatalFailure()) return; \
+  } while (0)
+
+TEST_P(HttpTest, ValidTokenIsAllowedWithSubjectAndExpiry) {
+  START_DAEMON();
+  const int64_t now = Now();
+  HttpResponse r = CurlOne({"-H", "Authorization: Bearer " + Token()});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.Header("x-auth-subject"), "alice");
+  ASSERT_TRUE(r.Header("x-auth-expires").has_value());
+  EXPECT_GE(std::stoll(*r.Header("x-auth-expires")), now + 590);
+  EXPECT_FALSE(r.Header("x-auth-claims").has_value());
+  EXPECT_TRUE(r.Header("date").has_value());
+}
+
+TEST_P(HttpTest, RefusalsNameTheStatus) {
+  START_DAEMON();
+  std::string tampered = Token();
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  const struct {
+    std::string token;
+    std::string reason;
+  } cases[] = {
+      {Token(-600), "EXPIRED"},
+      {tampered, "BAD_SIGNATURE"},
+      {"not-a-jwt", "MALFORMED"},
+      {Mint(RandomKey(), "k2", Claims(600)), "UNKNOWN_KEY"},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r = CurlOne({"-H", "Authorization: Bearer " + c.token});
+    EXPECT_EQ(r.status, 401) << c.reason;
+    EXPECT_EQ(
+        r.Header("www-authenticate"),
+        "Bearer realm=\"tokend\", error=\"invalid_token\", error_description=\"" + c.reason + "\"");
+    EXPECT_EQ(r.Header("x-ext-auth-reason"), c.reason);
+    EXPECT_FALSE(r.Header("x-auth-subject").has_value());
+  }
+}
+
+TEST_P(HttpTest, MissingTokenIs401WithoutAnErrorAttribute) {
+  START_DAEMON();
+  HttpResponse r = CurlOne({"-H", "Authorization: Basic YTpi"});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.Header("www-authenticate"), "Bearer realm=\"tokend\"");
+}
+
+TEST_P(HttpTest, DaprHeaderAndNacosQueryCarryTokens) {
+  START_DAEMON();
+  EXPECT_EQ(CurlOne({"-H", "dapr-api-token: " + Token(600, "dapr")}).Header("x-auth-subject"),
+            "dapr");
+  EXPECT_EQ(CurlOne({}, "/v1/ns?accessToken=" + Token(600, "nacos")).Header("x-auth-subject"),
+            "nacos");
+  // Authorization first: a bad bearer token is not rescued by a good header.
+  HttpResponse r =
+      CurlOne({"-H", "Authorization: bearer nope", "-H", "dapr-api-token: " + Token()});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.Header("x-ext-auth-reason"), "MALFORMED");
+}
+
+TEST_P(HttpTest, AudienceHeaderReplacesTheConfiguredOnesAndClaimsAreSentWhenAsked) {
+  START_DAEMON();
+  const std::string payload = Claims(600);
+  const std::string token = Mint(key_, "k1", payload);
+  HttpResponse r = CurlOne({"-H", "Authorization: Bearer " + token, "-H", "X-Tokend-Audience: db"});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.Header("x-ext-auth-reason"), "AUDIENCE_MISMATCH");
+  r = CurlOne({"-H", "Authorization: Bearer " + token, "-H", "X-Tokend-Claims: 1"});
+  EXPECT_EQ(r.status, 200);
+  std::string want;
+  server::http::Base64UrlEncode(payload, &want);
+  EXPECT_EQ(r.Header("x-auth-claims"), want);
+}
+
+TEST_P(HttpTest, KeepAliveServesSeveralRequestsOnOneConnection) {
+  START_DAEMON();
+  std::vector<std::string> argv = {kCurl,
+                                   "-s",
+                                   "-o",
+                                   "/dev/null",
+                                   "-w",
+                                   "%{http_code} %{num_connects}\\n",
+                                   "--unix-socket",
+                                   http_socket(),
+                                   "-H",
+                                   "Authorization: Bearer " + Token()};
+  for (int i = 0; i < 3; ++i) argv.push_back("http://tokend/r" + std::to_string(i));
+  const ProgramResult r = RunProgram(argv);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "200 1\n200 0\n200 0\n");  // one connect, reused twice
+}
+
+TEST_P(HttpTest, RequestBodiesAreReadAndIgnored) {
+  START_DAEMON();
+  const std::string body(20000, 'b');
+  std::vector<HttpResponse> rs = Curl({"-H", "Authorization: Bearer " + Token(), "-X", "POST",
+                                       "--data-binary", body, "-H", "Expect: 100-continue"},
+                                      {"/upload", "/again"});
+  ASSERT_EQ(rs.size(), 2u) << last_.out;
+  EXPECT_EQ(rs[0].status, 200);
+  EXPECT_EQ(rs[1].status, 200);
+}
+
+TEST_P(HttpTest, MalformedRequestIs400) {
+  START_DAEMON();
+  HttpResponse r = CurlOne({"-H", "Transfer-Encoding: gzip", "-X", "POST", "-d", "x"});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.Header("connection"), "close");
+}
+
+TEST_P(HttpTest, HealthzAndMetrics) {
+  START_DAEMON();
+  HttpResponse h = CurlOne({}, "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body, "ok\n");
+  CurlOne({"-H", "Authorization: Bearer " + Token()});
+  CurlOne({"-H", "Authorization: Bearer " + Token()});  // a cache hit
+  CurlOne({});
+  HttpResponse m = CurlOne({}, "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_THAT(m.Header("content-type").value_or(""), HasSubstr("version=0.0.4"));
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_requests_total{protocol=\"http\",status=\"OK\"} 2\n"));
+  EXPECT_THAT(m.body,
+              HasSubstr("\ntokend_requests_total{protocol=\"http\",status=\"MISSING_TOKEN\"} 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_cache_hits_total 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_keys_loaded 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_ping_requests_total{protocol=\"http\"} 2\n"));
+  EXPECT_THAT(m.body, HasSubstr("tokend_request_duration_seconds_count{protocol=\"http\"} "));
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_connections_open 1\n"));  // this one
+}
+
+TEST_P(HttpTest, HealthzIs503UntilKeysAppear) {
+  START_DAEMON(/*write_key=*/false);
+  // The keys directory exists and is empty: no keys loaded yet.
+  HttpResponse h = CurlOne({}, "/healthz");
+  EXPECT_EQ(h.status, 503);
+  daemon_.WriteKey("k1", key_);
+  bool ready = false;
+  for (int i = 0; i < 200 && !ready; ++i) {
+    ready = CurlOne({}, "/healthz").status == 200;
+    if (!ready) usleep(50 * 1000);
+  }
+  EXPECT_TRUE(ready) << daemon_.Log();
+  EXPECT_EQ(CurlOne({"-H", "Authorization: Bearer " + Token()}).status, 200);
+}
+
+TEST_P(HttpTest, ProtocolSocketStillServesTheBinaryProtocol) {
+  START_DAEMON();
+  Client c;
+  ASSERT_TRUE(c.Connect(daemon_.socket_path()));
+  EXPECT_EQ(c.Validate(Token()).subject, "alice");
+  EXPECT_EQ(CurlOne({"-H", "Authorization: Bearer " + Token()}).status, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Loops, HttpTest, ::testing::Values("io_uring", "epoll"),
+                         [](const ::testing::TestParamInfo<std::string>& p) {
+                           return p.param == "io_uring" ? std::string("IoUring")
+                                                        : std::string("Epoll");
+                         });
+
+}  // namespace
+}  // namespace tokend::integration
