@@ -194,9 +194,20 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t DecodeBlocksAvx512
   return i;
 }
 
-// Length of the longest prefix of alphabet characters: the same
-// classification as DecodeBlocksAvx2 (see there), without the decoding.
-__attribute__((target("avx2"))) size_t PrefixLengthAvx2(const uint8_t* in, size_t len) {
+// Records the dots of one block: the first two positions, then a count.
+inline void NoteDots(uint64_t dots, size_t base, size_t* positions, size_t* count) {
+  while (dots != 0 && *count < 2) {
+    positions[(*count)++] = base + static_cast<size_t>(__builtin_ctzll(dots));
+    dots &= dots - 1;
+  }
+  *count += static_cast<size_t>(__builtin_popcountll(dots));
+}
+
+// The classification of DecodeBlocksAvx2 (see there), without the decoding;
+// '.' (class 0x01, low nibble E) counts as invalid there and is let through
+// by its own compare.
+__attribute__((target("avx2"))) bool FindDotsAvx2(const uint8_t* in, size_t len, size_t* positions,
+                                                  size_t* count) {
   const __m256i lo_invalid =
       _mm256_setr_epi8(0x25, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x23, 0x3B, 0x3B,
                        0x3A, 0x3B, 0x33, 0x25, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21, 0x21,
@@ -206,6 +217,7 @@ __attribute__((target("avx2"))) size_t PrefixLengthAvx2(const uint8_t* in, size_
                        0x20, 0x20, 0x20, 0x20, 0x20, 0x01, 0x02, 0x04, 0x08, 0x04, 0x10, 0x20, 0x20,
                        0x20, 0x20, 0x20, 0x20, 0x20, 0x20);
   const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i dot = _mm256_set1_epi8('.');
   const __m256i zero = _mm256_setzero_si256();
   size_t i = 0;
   for (; len - i >= 32; i += 32) {
@@ -216,44 +228,63 @@ __attribute__((target("avx2"))) size_t PrefixLengthAvx2(const uint8_t* in, size_
         _mm256_and_si256(_mm256_shuffle_epi8(lo_invalid, lo), _mm256_shuffle_epi8(hi_class, hi));
     const uint32_t bad_mask =
         ~static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bad, zero)));
-    if (bad_mask != 0) return i + static_cast<size_t>(__builtin_ctz(bad_mask));
+    const uint32_t dots = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(c, dot)));
+    if ((bad_mask & ~dots) != 0) return false;
+    NoteDots(dots, i, positions, count);
   }
-  while (i < len && kUrlDecode[in[i]] != kInvalid) ++i;
-  return i;
+  for (; i < len; ++i) {
+    if (in[i] == '.') {
+      NoteDots(1, i, positions, count);
+    } else if (kUrlDecode[in[i]] == kInvalid) {
+      return false;
+    }
+  }
+  return true;
 }
 
-__attribute__((target("avx512f,avx512bw,avx512vbmi"))) size_t PrefixLengthAvx512(const uint8_t* in,
-                                                                                 size_t len) {
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) bool FindDotsAvx512(const uint8_t* in,
+                                                                           size_t len,
+                                                                           size_t* positions,
+                                                                           size_t* count) {
   const __m512i lut_lo = _mm512_load_si512(kVbmiLookup.data());
   const __m512i lut_hi = _mm512_load_si512(kVbmiLookup.data() + 64);
+  const __m512i dot = _mm512_set1_epi8('.');
   for (size_t i = 0; i < len; i += 64) {
     const size_t n = len - i < 64 ? len - i : 64;
     const __mmask64 in_mask = n == 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
     const __m512i c = _mm512_maskz_loadu_epi8(in_mask, in + i);
     const __m512i values = _mm512_permutex2var_epi8(lut_lo, c, lut_hi);
     const uint64_t bad = _mm512_movepi8_mask(_mm512_or_si512(values, c)) & in_mask;
-    if (bad != 0) return i + static_cast<size_t>(__builtin_ctzll(bad));
+    const uint64_t dots = _mm512_mask_cmpeq_epi8_mask(in_mask, c, dot);
+    if ((bad & ~dots) != 0) return false;
+    NoteDots(dots, i, positions, count);
   }
-  return len;
+  return true;
 }
 
 #endif  // __x86_64__
 
-size_t PrefixLengthScalar(const uint8_t* in, size_t len) {
-  size_t i = 0;
-  while (i < len && kUrlDecode[in[i]] != kInvalid) ++i;
-  return i;
+bool FindDotsScalar(const uint8_t* in, size_t len, size_t* positions, size_t* count) {
+  for (size_t i = 0; i < len; ++i) {
+    if (in[i] == '.') {
+      if (*count < 2) positions[*count] = i;
+      ++*count;
+    } else if (kUrlDecode[in[i]] == kInvalid) {
+      return false;
+    }
+  }
+  return true;
 }
 
-using PrefixLengthFn = size_t (*)(const uint8_t*, size_t);
+using FindDotsFn = bool (*)(const uint8_t*, size_t, size_t*, size_t*);
 
-PrefixLengthFn PrefixLengthFor(base64_internal::Impl impl) {
+FindDotsFn FindDotsFor(base64_internal::Impl impl) {
   switch (impl) {
 #if defined(__x86_64__)
     case base64_internal::Impl::kAvx2:
-      return PrefixLengthAvx2;
+      return FindDotsAvx2;
     case base64_internal::Impl::kAvx512Vbmi:
-      return PrefixLengthAvx512;
+      return FindDotsAvx512;
 #else
     case base64_internal::Impl::kAvx2:
     case base64_internal::Impl::kAvx512Vbmi:
@@ -262,7 +293,7 @@ PrefixLengthFn PrefixLengthFor(base64_internal::Impl impl) {
     case base64_internal::Impl::kScalar:
       break;
   }
-  return PrefixLengthScalar;
+  return FindDotsScalar;
 }
 
 using BlockDecoder = size_t (*)(const uint8_t*, size_t, uint8_t*, bool*);
@@ -332,9 +363,10 @@ bool Base64UrlDecodeTo(std::string_view in, uint8_t* out, size_t* out_len) {
   return DecodeUrl(best, in, out, out_len);
 }
 
-size_t Base64UrlPrefixLength(std::string_view in) {
-  static const PrefixLengthFn best = PrefixLengthFor(BestImplCached());
-  return best(reinterpret_cast<const uint8_t*>(in.data()), in.size());
+bool Base64UrlFindDots(std::string_view in, size_t positions[2], size_t* count) {
+  static const FindDotsFn best = FindDotsFor(BestImplCached());
+  *count = 0;
+  return best(reinterpret_cast<const uint8_t*>(in.data()), in.size(), positions, count);
 }
 
 bool Base64UrlDecode(std::string_view in, std::string& out) {
@@ -428,8 +460,10 @@ bool DecodeUrlWith(Impl impl, std::string_view in, uint8_t* out, size_t* out_len
   return DecodeUrl(BlockDecoderFor(impl), in, out, out_len);
 }
 
-size_t PrefixLengthWith(Impl impl, std::string_view in) {
-  return PrefixLengthFor(impl)(reinterpret_cast<const uint8_t*>(in.data()), in.size());
+bool FindDotsWith(Impl impl, std::string_view in, size_t positions[2], size_t* count) {
+  *count = 0;
+  return FindDotsFor(impl)(reinterpret_cast<const uint8_t*>(in.data()), in.size(), positions,
+                           count);
 }
 
 }  // namespace base64_internal

@@ -34,11 +34,12 @@ constexpr size_t Base64UrlDecodedSize(size_t encoded_len) {
 // Base64UrlDecodedSize(in.size()) bytes. Sets *out_len on success.
 [[nodiscard]] bool Base64UrlDecodeTo(std::string_view in, uint8_t* out, size_t* out_len);
 
-// Base64UrlPrefixLength()
+// Base64UrlFindDots()
 //
-// The length of the longest prefix of `in` made only of [A-Za-z0-9_-]: where
-// the first character outside the alphabet is, or in.size().
-size_t Base64UrlPrefixLength(std::string_view in);
+// One pass over a compact JWS: returns false when `in` holds any byte other
+// than [A-Za-z0-9_-] and '.'. Otherwise sets *count to the number of dots
+// and positions[0..min(*count, 2)) to where the first two are.
+[[nodiscard]] bool Base64UrlFindDots(std::string_view in, size_t positions[2], size_t* count);
 
 // Base64UrlEncode()
 //
@@ -64,8 +65,8 @@ bool Supported(Impl impl);
 Impl Best();
 // Base64UrlDecodeTo() with `impl`. REQUIRES: Supported(impl).
 [[nodiscard]] bool DecodeUrlWith(Impl impl, std::string_view in, uint8_t* out, size_t* out_len);
-// Base64UrlPrefixLength() with `impl`. REQUIRES: Supported(impl).
-size_t PrefixLengthWith(Impl impl, std::string_view in);
+// Base64UrlFindDots() with `impl`. REQUIRES: Supported(impl).
+[[nodiscard]] bool FindDotsWith(Impl impl, std::string_view in, size_t positions[2], size_t* count);
 
 }  // namespace base64_internal
 }  // namespace tokend::auth

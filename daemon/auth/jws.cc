@@ -53,17 +53,13 @@ struct ParsedHeader {
 }  // namespace
 
 Status SplitCompact(std::string_view token, JwsSegments* out) {
-  const size_t header_len = Base64UrlPrefixLength(token);
-  if (header_len == token.size() || token[header_len] != '.') return Status::kMalformed;
-  const std::string_view rest = token.substr(header_len + 1);
-  const size_t payload_len = Base64UrlPrefixLength(rest);
-  if (payload_len == rest.size() || rest[payload_len] != '.') return Status::kMalformed;
-  const std::string_view signature = rest.substr(payload_len + 1);
-  if (Base64UrlPrefixLength(signature) != signature.size()) return Status::kMalformed;
-  out->header = token.substr(0, header_len);
-  out->payload = rest.substr(0, payload_len);
-  out->signature = signature;
-  out->signing_input = token.substr(0, header_len + 1 + payload_len);
+  size_t dots[2];
+  size_t count = 0;
+  if (!Base64UrlFindDots(token, dots, &count) || count != 2) return Status::kMalformed;
+  out->header = token.substr(0, dots[0]);
+  out->payload = token.substr(dots[0] + 1, dots[1] - dots[0] - 1);
+  out->signature = token.substr(dots[1] + 1);
+  out->signing_input = token.substr(0, dots[1]);
   return Status::kOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -266,28 +267,85 @@ TEST(Base64UrlTest, EveryImplementationRejectsEveryForeignByteInEveryLane) {
   }
 }
 
-TEST(Base64UrlTest, PrefixLengthStopsAtFirstForeignByteInEveryImplementation) {
+struct Dots {
+  bool ok = false;
+  size_t count = 0;
+  std::vector<size_t> first;  // up to two positions
+  bool operator==(const Dots&) const = default;
+};
+
+Dots ReferenceFindDots(std::string_view in) {
+  Dots d;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '.') {
+      if (d.first.size() < 2) d.first.push_back(i);
+      ++d.count;
+    } else if (kUrlAlphabet.find(in[i]) == std::string_view::npos) {
+      return Dots{};
+    }
+  }
+  d.ok = true;
+  return d;
+}
+
+Dots FindDotsWithImpl(Impl impl, std::string_view in) {
+  size_t positions[2] = {999, 999};
+  Dots d;
+  d.ok = base64_internal::FindDotsWith(impl, in, positions, &d.count);
+  if (!d.ok) return Dots{};
+  d.first.assign(positions, positions + std::min<size_t>(d.count, 2));
+  return d;
+}
+
+// Random strings over the alphabet with a few dots, and every foreign byte
+// at spread positions, at every length across the vector block sizes.
+TEST(Base64UrlTest, FindDotsMatchesReferenceInEveryImplementation) {
   std::mt19937 rng(99);
   for (Impl impl : SupportedImpls()) {
     for (size_t len = 0; len <= 150; ++len) {
-      std::string s(len, 'A');
-      for (auto& c : s) c = kUrlAlphabet[rng() % 64];
-      ASSERT_EQ(base64_internal::PrefixLengthWith(impl, s), len);
-      for (size_t pos = 0; pos < len; pos += 1 + len / 16) {
-        for (int c = 0; c < 256; ++c) {
-          if (kUrlAlphabet.find(static_cast<char>(c)) != std::string_view::npos) continue;
-          std::string t = s;
-          t[pos] = static_cast<char>(c);
-          if (pos + 1 < len) t[len - 1] = '.';  // only the first foreign byte counts
-          ASSERT_EQ(base64_internal::PrefixLengthWith(impl, t), pos)
-              << "impl " << static_cast<int>(impl) << " char " << c << " pos " << pos;
+      for (int dots = 0; dots <= 4; ++dots) {
+        std::string s(len, 'A');
+        for (auto& c : s) c = kUrlAlphabet[rng() % 64];
+        for (int k = 0; k < dots && len > 0; ++k) s[rng() % len] = '.';
+        ASSERT_EQ(FindDotsWithImpl(impl, s), ReferenceFindDots(s))
+            << "impl " << static_cast<int>(impl) << " input " << s;
+        for (size_t pos = 0; pos < len; pos += 1 + len / 8) {
+          for (int c = 0; c < 256; ++c) {
+            if (c == '.' || kUrlAlphabet.find(static_cast<char>(c)) != std::string_view::npos) {
+              continue;
+            }
+            std::string t = s;
+            t[pos] = static_cast<char>(c);
+            ASSERT_FALSE(FindDotsWithImpl(impl, t).ok)
+                << "impl " << static_cast<int>(impl) << " char " << c << " pos " << pos;
+          }
         }
       }
     }
   }
-  EXPECT_EQ(Base64UrlPrefixLength("abc.def"), 3u);
-  EXPECT_EQ(Base64UrlPrefixLength(""), 0u);
-  EXPECT_EQ(Base64UrlPrefixLength("=="), 0u);
+}
+
+TEST(Base64UrlTest, FindDotsReportsFirstTwoAndCountsTheRest) {
+  size_t pos[2] = {0, 0};
+  size_t count = 0;
+  ASSERT_TRUE(Base64UrlFindDots("ab.cd.ef", pos, &count));
+  EXPECT_EQ(count, 2u);
+  EXPECT_EQ(pos[0], 2u);
+  EXPECT_EQ(pos[1], 5u);
+  ASSERT_TRUE(Base64UrlFindDots("....", pos, &count));
+  EXPECT_EQ(count, 4u);
+  EXPECT_EQ(pos[0], 0u);
+  EXPECT_EQ(pos[1], 1u);
+  ASSERT_TRUE(Base64UrlFindDots("", pos, &count));
+  EXPECT_EQ(count, 0u);
+  const std::string long_token = std::string(100, 'a') + "." + std::string(100, 'b') + "." +
+                                 std::string(100, 'c') + "." + std::string(70, 'd') + ".";
+  ASSERT_TRUE(Base64UrlFindDots(long_token, pos, &count));
+  EXPECT_EQ(count, 4u);
+  EXPECT_EQ(pos[0], 100u);
+  EXPECT_EQ(pos[1], 201u);
+  EXPECT_FALSE(Base64UrlFindDots("ab.c=", pos, &count));
+  EXPECT_FALSE(Base64UrlFindDots("ab c", pos, &count));
 }
 
 TEST(Base64UrlTest, DecodedSize) {

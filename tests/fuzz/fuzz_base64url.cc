@@ -20,8 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ok && tokend::auth::Base64UrlEncode(decoded) != in) std::abort();
   if (ok && decoded.size() != tokend::auth::Base64UrlDecodedSize(size)) std::abort();
 
-  const size_t prefix = tokend::auth::Base64UrlPrefixLength(in);
-  if (prefix > size || (ok && prefix != size)) std::abort();
+  size_t dots[2];
+  size_t dot_count = 0;
+  const bool dots_ok = tokend::auth::Base64UrlFindDots(in, dots, &dot_count);
+  if (ok && (!dots_ok || dot_count != 0)) std::abort();
+  for (size_t k = 0; dots_ok && k < dot_count && k < 2; ++k) {
+    if (dots[k] >= size || in[dots[k]] != '.' || (k == 1 && dots[1] <= dots[0])) std::abort();
+  }
 
   // Exactly sized buffers, so the sanitizers see any overrun.
   for (b64::Impl impl : {b64::Impl::kScalar, b64::Impl::kAvx2, b64::Impl::kAvx512Vbmi}) {
@@ -35,7 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                std::string_view(reinterpret_cast<char*>(buf.get()), n) != decoded)) {
       std::abort();
     }
-    if (b64::PrefixLengthWith(impl, in) != prefix) std::abort();
+    size_t impl_dots[2];
+    size_t impl_count = 0;
+    if (b64::FindDotsWith(impl, in, impl_dots, &impl_count) != dots_ok) std::abort();
+    if (dots_ok && impl_count != dot_count) std::abort();
+    for (size_t k = 0; dots_ok && k < dot_count && k < 2; ++k) {
+      if (impl_dots[k] != dots[k]) std::abort();
+    }
   }
 
   std::string lenient;
