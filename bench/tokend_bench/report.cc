@@ -133,9 +133,10 @@ std::string TextReport(const std::vector<RunRecord>& runs) {
             Us(h.Percentile(0.5)), Us(h.Percentile(0.9)), Us(h.Percentile(0.99)),
             Us(h.Percentile(0.999)), Us(h.max()), h.count()));
     if (r.spec.open_loop()) {
-      absl::StrAppend(&out,
-                      absl::StrFormat("  client lag   p99 %.1f us, max %.1f us behind schedule\n",
-                                      Us(res.send_lag.Percentile(0.99)), Us(res.send_lag.max())));
+      absl::StrAppend(
+          &out,
+          absl::StrFormat("  send delay   p99 %.1f us, max %.1f us after the scheduled time\n",
+                          Us(res.send_lag.Percentile(0.99)), Us(res.send_lag.max())));
     }
     absl::StrAppend(&out, "  statuses     ", StatusList(res, " "), "\n");
     if (res.unexpected > 0) {

@@ -60,8 +60,10 @@ struct RunResult {
   uint64_t unexpected = 0;       // outcomes other than the request's expected one
   std::string first_unexpected;  // "expected OK, got UNKNOWN_KEY", for the report
   std::vector<std::string> connection_errors;
-  // Open loop only: how late the client itself sent requests (actual send
-  // minus intended time); large values mean the client fell behind.
+  // Open loop only: how long after its intended time each request of the
+  // window actually went out. It grows when the client falls behind, and
+  // when a connection already has `depth` requests in flight (the server
+  // is behind); either way the latency above already counts the delay.
   Histogram send_lag;
 
   double requests_per_second() const {

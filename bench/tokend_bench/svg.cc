@@ -68,8 +68,14 @@ std::string XmlEscape(std::string_view s) {
 }
 
 std::string RenderLatencyPlot(const std::vector<PlotSeries>& series, const PlotOptions& options) {
-  const double left = 80, right = 220, top = 50, bottom = 60;
-  const double w = options.width, h = options.height;
+  // The legend sits right of the plot; the image widens to fit its
+  // longest label (about 7 px a character at 12 px).
+  size_t longest = 0;
+  for (const PlotSeries& s : series) longest = std::max(longest, s.label.size());
+  const double left = 80, top = 50, bottom = 60;
+  const double right = std::max(220.0, 60.0 + 7.0 * static_cast<double>(longest));
+  const int width = options.width + static_cast<int>(right) - 220;
+  const double w = width, h = options.height;
   const double pw = w - left - right, ph = h - top - bottom;
 
   // Ranges: x from 0 to the last whole decade any series reaches (at least
@@ -107,11 +113,11 @@ std::string RenderLatencyPlot(const std::vector<PlotSeries>& series, const PlotO
   absl::StrAppend(
       &out, absl::StrFormat("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                             "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-                            options.width, options.height, options.width, options.height));
+                            width, options.height, width, options.height));
   absl::StrAppend(&out, "<title>", XmlEscape(options.title), "</title>\n");
   absl::StrAppend(&out, absl::StrFormat("<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
                                         "fill=\"white\"/>\n",
-                                        options.width, options.height));
+                                        width, options.height));
   absl::StrAppend(&out, absl::StrFormat("<text x=\"%.1f\" y=\"28\" font-size=\"16\" "
                                         "text-anchor=\"middle\">%s</text>\n",
                                         left + pw / 2, XmlEscape(options.title)));

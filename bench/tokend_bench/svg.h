@@ -25,7 +25,7 @@ struct PlotSeries {
 
 struct PlotOptions {
   std::string title = "Latency by percentile";
-  int width = 960;
+  int width = 960;  // grows when a legend label needs more room
   int height = 560;
 };
 
