@@ -8,6 +8,8 @@
 #ifndef TOKEND_DAEMON_AUTH_REVOCATION_H_
 #define TOKEND_DAEMON_AUTH_REVOCATION_H_
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,7 +28,9 @@ class RevocationList {
   // Reads and parses `path`. Fails, naming the file, when it cannot be read.
   static absl::StatusOr<std::shared_ptr<const RevocationList>> Load(const std::string& path);
 
-  // True when `token` or, when non-empty, `jti` is listed.
+  // True when `token` or, when non-empty, `jti` is listed. Called for every
+  // request: a string that no entry could match is usually turned away by a
+  // 1024-bit pre-filter, without hashing it.
   bool IsRevoked(std::string_view token, std::string_view jti) const;
 
   size_t size() const { return tokens_.size() + jtis_.size(); }
@@ -36,8 +40,16 @@ class RevocationList {
   }
 
  private:
+  // One bit per value of FilterSlot() over the entries of each set.
+  using Filter = std::array<uint64_t, 16>;
+  static size_t FilterSlot(std::string_view s);
+  static void AddToFilter(Filter& filter, std::string_view s);
+  static bool MayContain(const Filter& filter, std::string_view s);
+
   absl::flat_hash_set<std::string> tokens_;
   absl::flat_hash_set<std::string> jtis_;
+  Filter token_filter_{};
+  Filter jti_filter_{};
 };
 
 }  // namespace tokend::auth

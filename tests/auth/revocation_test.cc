@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace tokend::auth {
 namespace {
@@ -66,6 +67,34 @@ TEST(RevocationListTest, EqualityComparesContents) {
 
 TEST(RevocationListTest, DuplicateLinesCountOnce) {
   EXPECT_EQ(RevocationList::Parse("a\na\n a \nx.y.z\nx.y.z")->size(), 2u);
+}
+
+// The pre-filter must never hide an entry: every listed jti and token of
+// every length is found, among thousands, and near misses are not.
+TEST(RevocationListTest, EveryEntryIsFoundWhateverItsLength) {
+  std::string text;
+  std::vector<std::string> jtis, tokens;
+  for (int i = 0; i < 3000; ++i) {
+    jtis.push_back(std::string(static_cast<size_t>(1 + i % 40), static_cast<char>('a' + i % 26)) +
+                   std::to_string(i));
+    tokens.push_back("h" + std::to_string(i) + ".p." + std::to_string(i * 7919));
+    text += jtis.back() + "\n" + tokens.back() + "\n";
+  }
+  const auto list = RevocationList::Parse(text);
+  ASSERT_EQ(list->size(), 6000u);
+  for (size_t i = 0; i < jtis.size(); ++i) {
+    ASSERT_TRUE(list->IsRevoked("x.y.z", jtis[i])) << jtis[i];
+    ASSERT_TRUE(list->IsRevoked(tokens[i], "")) << tokens[i];
+    ASSERT_FALSE(list->IsRevoked("x.y.z", jtis[i] + "x")) << jtis[i];
+    ASSERT_FALSE(list->IsRevoked(tokens[i] + "x", "")) << tokens[i];
+  }
+  const auto short_ones = RevocationList::Parse("a\nb.c.d\n..\n");
+  EXPECT_TRUE(short_ones->IsRevoked("", "a"));
+  EXPECT_TRUE(short_ones->IsRevoked("b.c.d", ""));
+  EXPECT_TRUE(short_ones->IsRevoked("..", ""));
+  EXPECT_FALSE(short_ones->IsRevoked("", "b"));
+  EXPECT_FALSE(short_ones->IsRevoked(".", ""));
+  EXPECT_FALSE(short_ones->IsRevoked(std::string_view(), std::string_view()));
 }
 
 class RevocationFileTest : public ::testing::Test {
