@@ -3,12 +3,14 @@
 #   cmake --build build/release --target package   ->  tokend_<version>_<arch>.deb
 # Components install their own binaries, libraries and headers.
 
-set(TOKEND_SYSTEMD_UNIT_DIR "${CMAKE_INSTALL_PREFIX}/lib/systemd/system"
-    CACHE PATH "Where systemd units are installed")
-set(TOKEND_SYSUSERS_DIR "${CMAKE_INSTALL_PREFIX}/lib/sysusers.d"
-    CACHE PATH "Where sysusers.d entries are installed")
-set(TOKEND_TMPFILES_DIR "${CMAKE_INSTALL_PREFIX}/lib/tmpfiles.d"
-    CACHE PATH "Where tmpfiles.d entries are installed")
+# Relative to the install prefix, so `cmake --install --prefix /usr` and the
+# package (prefix /usr) put them where systemd reads them.
+set(TOKEND_SYSTEMD_UNIT_DIR "lib/systemd/system"
+    CACHE STRING "Where systemd units are installed, relative to the prefix")
+set(TOKEND_SYSUSERS_DIR "lib/sysusers.d"
+    CACHE STRING "Where sysusers.d entries are installed, relative to the prefix")
+set(TOKEND_TMPFILES_DIR "lib/tmpfiles.d"
+    CACHE STRING "Where tmpfiles.d entries are installed, relative to the prefix")
 
 install(FILES systemd/tokend.service systemd/tokend.socket
         DESTINATION "${TOKEND_SYSTEMD_UNIT_DIR}")
