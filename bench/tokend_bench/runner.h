@@ -17,6 +17,8 @@
 //   time it actually went out, so a stall in the server (or the client)
 //   shows in every request it delays instead of hiding in the ones that
 //   were never sent (coordinated omission; wrk2 measures the same way).
+//   The client wakes at most every 20 us and sends every request then due,
+//   so a request may leave up to one tick late; its latency includes that.
 //
 // Phases: warmup (sent, counted in statuses, not in latency or
 // throughput), measured window, then a drain in which no new request is
