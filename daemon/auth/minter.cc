@@ -34,10 +34,9 @@ std::string MintToken(Alg alg, std::string_view header_json, std::string_view pa
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
   const EVP_MD* md = DigestFor(alg);
-  if (md == nullptr ||
-      HMAC(md, secret.data(), static_cast<int>(secret.size()),
-           reinterpret_cast<const unsigned char*>(token.data()), token.size(), mac,
-           &mac_len) == nullptr) {
+  if (md == nullptr || HMAC(md, secret.data(), static_cast<int>(secret.size()),
+                            reinterpret_cast<const unsigned char*>(token.data()), token.size(), mac,
+                            &mac_len) == nullptr) {
     mac_len = 0;  // an unsigned token: never valid, and visibly so
   }
   token.push_back('.');
