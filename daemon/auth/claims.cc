@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "daemon/auth/flat_claims.h"
 #include "daemon/auth/json_dup.h"
 
 namespace tokend::auth {
@@ -62,7 +63,7 @@ uint32_t NameKey(std::string_view name) {
 }  // namespace
 
 struct ClaimsParser::Impl {
-  Impl() {
+  explicit Impl(Path p) : path(p) {
     // On failure, the first parse allocates again (and fails if memory is
     // still short).
     [[maybe_unused]] const simdjson::error_code err =
@@ -70,42 +71,42 @@ struct ClaimsParser::Impl {
     audiences.reserve(8);
   }
 
+  const Path path;
   simdjson::dom::parser parser;
   DuplicateMemberChecker dups;
   std::vector<std::string_view> audiences;  // backs ClaimsView::aud
   std::string padded;                       // ParseUnpadded's copy
 
   Status ParseInto(std::string_view json, ClaimsView* out);
+  Status ParseDom(std::string_view json, ClaimsView* out);
 };
 
-ClaimsParser::ClaimsParser() : impl_(std::make_unique<Impl>()) {}
+ClaimsParser::ClaimsParser(Path path) : impl_(std::make_unique<Impl>(path)) {}
 ClaimsParser::~ClaimsParser() = default;
-
-namespace {
-
-// Field by field: assigning a whole ClaimsView{} compiles to `rep stos`,
-// which costs more than the rest of a small document's member loop.
-void Clear(ClaimsView* out) {
-  out->present = 0;
-  out->exp = 0;
-  out->nbf = 0;
-  out->iat = 0;
-  out->iss = {};
-  out->sub = {};
-  out->jti = {};
-  out->aud = {};
-}
-
-}  // namespace
 
 Status ClaimsParser::Parse(std::string_view json, ClaimsView* out) {
   const Status s = impl_->ParseInto(json, out);
-  if (s != Status::kOk) Clear(out);
+  if (s != Status::kOk) out->Clear();
   return s;
 }
 
 Status ClaimsParser::Impl::ParseInto(std::string_view json, ClaimsView* out) {
-  Clear(out);
+  out->Clear();
+  dups.Reset();
+  audiences.clear();
+  if (path == Path::kFlatFirst &&
+      ScanFlatClaims(json, dups, audiences, out) == FlatScan::kScanned) {
+    return Status::kOk;
+  }
+  // Declined: anything outside the flat shape, refusals included, is the
+  // DOM parser's to judge, from a clean slate.
+  out->Clear();
+  dups.Reset();
+  audiences.clear();
+  return ParseDom(json, out);
+}
+
+Status ClaimsParser::Impl::ParseDom(std::string_view json, ClaimsView* out) {
   element root;
   if (parser.parse(json.data(), json.size(), /*realloc_if_needed=*/false).get(root) != SUCCESS) {
     return Status::kMalformed;
@@ -113,8 +114,6 @@ Status ClaimsParser::Impl::ParseInto(std::string_view json, ClaimsView* out) {
   simdjson::dom::object object;
   if (root.get_object().get(object) != SUCCESS) return Status::kMalformed;
 
-  dups.Reset();
-  audiences.clear();
   // A registered claim's duplicate shows as its bit already set; only the
   // other members go through the general duplicate checker (they cannot
   // equal a registered name, which would have been classified as one).

@@ -2,7 +2,8 @@
 //
 // Parses a JWT payload (the decoded JSON) with simdjson into the registered
 // claims tokend checks. A ClaimsParser is per thread: not thread-safe; the
-// views it returns point into its own buffers and live until its next Parse.
+// views it returns point into its own buffers or into the input, and live
+// until its next Parse or until the input changes, whichever comes first.
 #ifndef TOKEND_DAEMON_AUTH_CLAIMS_H_
 #define TOKEND_DAEMON_AUTH_CLAIMS_H_
 
@@ -40,11 +41,26 @@ struct ClaimsView {
   std::span<const std::string_view> aud;  // a string `aud` is a one-element span
 
   bool has(ClaimBit bit) const { return (present & bit) != 0; }
+
+  // Back to no claims. Field by field: assigning a whole ClaimsView{}
+  // compiles to `rep stos`, which costs more than a small document's scan.
+  void Clear() {
+    present = 0;
+    exp = nbf = iat = 0;
+    iss = sub = jti = {};
+    aud = {};
+  }
 };
 
 class ClaimsParser {
  public:
-  ClaimsParser();
+  // kFlatFirst tries ScanFlatClaims() (flat_claims.h) and falls back to
+  // simdjson's DOM parser when it declines; kDomOnly always uses the DOM
+  // parser. Both give the same answer for every input (the claims fuzzer
+  // and tests compare them); kDomOnly exists for that comparison.
+  enum class Path { kFlatFirst, kDomOnly };
+
+  explicit ClaimsParser(Path path = Path::kFlatFirst);
   ~ClaimsParser();
   ClaimsParser(const ClaimsParser&) = delete;
   ClaimsParser& operator=(const ClaimsParser&) = delete;
@@ -59,9 +75,10 @@ class ClaimsParser {
   // unescaping), or a registered claim of the wrong type: exp/nbf/iat not a
   // finite number in int64 range, aud not a string or array of strings
   // (an empty array is no audience), iss/sub/jti not strings. On failure
-  // *out is left empty.
+  // *out is left empty. Views in *out may point into `json`.
   // REQUIRES: SIMDJSON_PADDING readable bytes follow json.end() (see
-  // kJsonPadding); ParseUnpadded() copies when the caller cannot promise it.
+  // kJsonPadding); ParseUnpadded() copies when the caller cannot promise it,
+  // and its views then point into the copy, never into `json`.
   Status Parse(std::string_view json, ClaimsView* out);
   Status ParseUnpadded(std::string_view json, ClaimsView* out);
 

@@ -9,8 +9,22 @@
 namespace tokend::auth {
 namespace {
 
-// Parses through ParseUnpadded (which copies) and through Parse on a padded
-// buffer; both must agree.
+void ExpectSameClaims(const ClaimsView& a, const ClaimsView& b, std::string_view json) {
+  EXPECT_EQ(a.present, b.present) << json;
+  EXPECT_EQ(a.exp, b.exp) << json;
+  EXPECT_EQ(a.nbf, b.nbf) << json;
+  EXPECT_EQ(a.iat, b.iat) << json;
+  EXPECT_EQ(a.iss, b.iss) << json;
+  EXPECT_EQ(a.sub, b.sub) << json;
+  EXPECT_EQ(a.jti, b.jti) << json;
+  EXPECT_EQ(std::vector<std::string_view>(a.aud.begin(), a.aud.end()),
+            std::vector<std::string_view>(b.aud.begin(), b.aud.end()))
+      << json;
+}
+
+// Parses through ParseUnpadded (which copies), through Parse on a padded
+// buffer, and through the DOM parser alone (no flat fast path); all three
+// must agree, status and every claim.
 class ClaimsTest : public ::testing::Test {
  protected:
   Status Parse(std::string_view json) {
@@ -21,6 +35,12 @@ class ClaimsTest : public ::testing::Test {
     ClaimsView padded_view;
     const Status padded = other.Parse(std::string_view(buf_.data(), json.size()), &padded_view);
     EXPECT_EQ(unpadded, padded) << json;
+    ExpectSameClaims(view_, padded_view, json);
+    ClaimsParser dom(ClaimsParser::Path::kDomOnly);
+    ClaimsView dom_view;
+    const Status dom_status = dom.ParseUnpadded(json, &dom_view);
+    EXPECT_EQ(unpadded, dom_status) << json;
+    ExpectSameClaims(view_, dom_view, json);
     return unpadded;
   }
 
@@ -338,7 +358,7 @@ TEST_F(ClaimsTest, DeepNestingIsBoundedNotFatal) {
   EXPECT_EQ(Parse(objects), Status::kMalformed);
 }
 
-TEST_F(ClaimsTest, ViewsPointIntoParserBuffersNotTheInput) {
+TEST_F(ClaimsTest, UnpaddedViewsPointIntoParserBuffersNotTheInput) {
   std::string json = R"({"iss":"issuer","aud":["a1","a2"]})";
   ASSERT_EQ(parser_.ParseUnpadded(json, &view_), Status::kOk);
   json.assign(json.size(), 'X');

@@ -1,9 +1,12 @@
 // libFuzzer entry point: ClaimsParser::ParseUnpadded on arbitrary bytes,
-// checked against a simple reference: simdjson's DOM parser plus a std::set
-// of member names per object. A document with a duplicate member must be
-// refused; an accepted one must parse in the reference and have none.
+// checked two ways. Against a simple reference, simdjson's DOM parser plus
+// a std::set of member names per object: a document with a duplicate member
+// must be refused; an accepted one must parse in the reference and have
+// none. And differentially: the default parser (flat fast path first) must
+// give exactly the status and claims of the DOM-only parser.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,7 +38,9 @@ bool HasDuplicate(simdjson::dom::element e) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static tokend::auth::ClaimsParser* parser = new tokend::auth::ClaimsParser();
+  using tokend::auth::ClaimsParser;
+  static ClaimsParser* parser = new ClaimsParser();
+  static ClaimsParser* dom_only = new ClaimsParser(ClaimsParser::Path::kDomOnly);
   static simdjson::dom::parser* reference = [] {
     auto* p = new simdjson::dom::parser();
     if (p->allocate(1 << 16, tokend::auth::kMaxJsonDepth) != simdjson::SUCCESS) std::abort();
@@ -45,6 +50,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tokend::auth::ClaimsView view;
   const tokend::auth::Status s = parser->ParseUnpadded(json, &view);
   if (s != tokend::auth::Status::kOk && s != tokend::auth::Status::kMalformed) std::abort();
+  tokend::auth::ClaimsView dom_view;
+  if (dom_only->ParseUnpadded(json, &dom_view) != s) std::abort();
+  if (view.present != dom_view.present || view.exp != dom_view.exp || view.nbf != dom_view.nbf ||
+      view.iat != dom_view.iat || view.iss != dom_view.iss || view.sub != dom_view.sub ||
+      view.jti != dom_view.jti ||
+      !std::equal(view.aud.begin(), view.aud.end(), dom_view.aud.begin(), dom_view.aud.end())) {
+    std::abort();
+  }
 
   simdjson::dom::element root;
   const bool ref_ok = reference->parse(json.data(), json.size()).get(root) == simdjson::SUCCESS;
