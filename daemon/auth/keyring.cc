@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -114,6 +115,12 @@ std::shared_ptr<const Keyring> Keyring::Empty() {
   static const std::shared_ptr<const Keyring> kEmpty(new Keyring());
   return kEmpty;
 }
+
+Keyring::Keyring()
+    : serial_([] {
+        static std::atomic<uint64_t> next{1};
+        return next.fetch_add(1, std::memory_order_relaxed);
+      }()) {}
 
 const Key* Keyring::FindByKid(std::string_view kid) const {
   auto it = by_kid_.find(Sv(kid));

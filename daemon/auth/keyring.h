@@ -72,12 +72,18 @@ class Keyring {
   // True when both hold the same keys (same kids, bindings and bytes).
   bool SameKeysAs(const Keyring& other) const;
 
+  // A number no other Keyring of this process has had or will have, so a
+  // caller may remember something about this keyring by it without the
+  // risk a reused address would bring.
+  uint64_t serial() const { return serial_; }
+
   size_t size() const { return keys_.size(); }
   bool empty() const { return keys_.empty(); }
   const std::vector<std::unique_ptr<Key>>& keys() const { return keys_; }
 
  private:
-  Keyring() = default;
+  Keyring();
+  const uint64_t serial_;
   std::vector<std::unique_ptr<Key>> keys_;
   absl::flat_hash_map<std::string, const Key*> by_kid_;
   std::array<std::vector<const Key*>, 4> by_alg_;

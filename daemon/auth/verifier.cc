@@ -30,6 +30,19 @@ uint8_t* Verifier::PayloadBuffer(size_t n) {
   return reinterpret_cast<uint8_t*>(payload_buf_.data());
 }
 
+const Key* Verifier::FindKey(const Keyring& keys, std::string_view kid) {
+  // Serials are never reused, so an equal serial means this very keyring,
+  // which the caller keeps alive for the whole call.
+  if (last_kid_.keyring_serial == keys.serial() && last_kid_.kid == kid) return last_kid_.key;
+  const Key* key = keys.FindByKid(kid);
+  if (key != nullptr) {
+    last_kid_.keyring_serial = keys.serial();
+    last_kid_.kid.assign(kid);
+    last_kid_.key = key;
+  }
+  return key;
+}
+
 Status Verifier::VerifyJws(std::string_view token, const Keyring& keys, VerifyResult* out) {
   if (token.size() > policy_.max_token_bytes) return Status::kTooLarge;
   JwsSegments segs;
@@ -47,7 +60,7 @@ Status Verifier::VerifyJws(std::string_view token, const Keyring& keys, VerifyRe
   const Key* named = nullptr;
   std::span<const Key* const> candidates;
   if (header->has_kid) {
-    named = keys.FindByKid(header->kid);
+    named = FindKey(keys, header->kid);
     if (named == nullptr) return Status::kUnknownKey;
     if (named->MacFor(alg) == nullptr) return Status::kAlgNotAllowed;
     candidates = std::span<const Key* const>(&named, 1);
@@ -89,14 +102,14 @@ Status Verifier::VerifyJws(std::string_view token, const Keyring& keys, VerifyRe
 }
 
 Status Verifier::VerifySignature(std::string_view token, const Keyring& keys, VerifyResult* out) {
-  *out = VerifyResult{};
+  out->Reset();
   out->status = VerifyJws(token, keys, out);
   return out->status;
 }
 
 void Verifier::Verify(std::string_view token, std::string_view audience, const KeySet& keys,
                       int64_t now, VerifyResult* out) {
-  *out = VerifyResult{};
+  out->Reset();
   if (Status s = VerifyJws(token, *keys.keys, out); s != Status::kOk) {
     out->status = s;
     return;

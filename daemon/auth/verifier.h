@@ -43,6 +43,17 @@ struct VerifyResult {
   std::string_view payload_json;  // decoded payload, without padding
   bool claims_parsed = false;     // `claims` holds the token's claims
   ClaimsView claims;
+
+  // Back to the state of a default VerifyResult, field by field (see
+  // ClaimsView::Clear()).
+  void Reset() {
+    status = Status::kMalformed;
+    alg = Alg::kUnknown;
+    key = nullptr;
+    payload_json = {};
+    claims_parsed = false;
+    claims.Clear();
+  }
 };
 
 class Verifier {
@@ -80,12 +91,20 @@ class Verifier {
   Status VerifyJws(std::string_view token, const Keyring& keys, VerifyResult* out);
   // Grows payload_buf_ (never shrinks it) to hold `n` bytes plus kJsonPadding.
   uint8_t* PayloadBuffer(size_t n);
+  // keys.FindByKid(kid), remembered for the last kid found: an issuer's
+  // tokens repeat their kid, and comparing it costs less than a lookup.
+  const Key* FindKey(const Keyring& keys, std::string_view kid);
 
   const Policy& policy_;
   HmacComputer hmac_;
   HeaderParser header_parser_;
   ClaimsParser claims_parser_;
   std::string payload_buf_;  // decoded payload + kJsonPadding
+  struct {
+    uint64_t keyring_serial = 0;  // Keyring::serial(); 0: nothing remembered
+    std::string kid;
+    const Key* key = nullptr;  // lives as long as that keyring, which the caller holds
+  } last_kid_;
 };
 
 }  // namespace tokend::auth

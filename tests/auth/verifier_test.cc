@@ -437,6 +437,49 @@ TEST_F(VerifierTest, NoKidTokenVerifiesAgainstTheSecondOfThreeKeys) {
   EXPECT_EQ(Check(Mint(Claims(kNow + 60), "", kSecret64)).status, Status::kBadSignature);
 }
 
+// One Verifier remembers the key its last kid named; that must never carry
+// over to another keyring, even one built where a freed one lay.
+TEST_F(VerifierTest, OneVerifierFollowsEachKeyringItIsGiven) {
+  Verifier verifier(policy_);
+  const std::string t1 = Mint(Claims(kNow + 60), "k1", kSecret1);
+  const std::string t2 = Mint(Claims(kNow + 60), "k1", kSecret2);
+  const auto check = [&](const std::string& token, const std::shared_ptr<const KeySet>& keys) {
+    VerifyResult out;
+    verifier.Verify(token, "", *keys, kNow, &out);
+    return out;
+  };
+  const auto a = MakeSet(MakeRing({{"k1", Alg::kUnknown, kSecret1}}));
+  auto b = MakeSet(MakeRing({{"k1", Alg::kUnknown, kSecret2}}));
+  const auto c = MakeSet(MakeRing({{"k2", Alg::kUnknown, kSecret1}}));
+
+  VerifyResult out = check(t1, a);
+  EXPECT_EQ(out.status, Status::kOk);
+  EXPECT_EQ(out.key, a->keys->FindByKid("k1"));
+  EXPECT_EQ(check(t1, b).status, Status::kBadSignature);
+  out = check(t2, b);
+  EXPECT_EQ(out.status, Status::kOk);
+  EXPECT_EQ(out.key, b->keys->FindByKid("k1"));
+  EXPECT_EQ(check(t2, c).status, Status::kUnknownKey);
+  EXPECT_EQ(check(t2, a).status, Status::kBadSignature);
+  EXPECT_EQ(check(t1, a).status, Status::kOk);
+
+  // Free b (after its key was the last one found) and build rings until one
+  // lands at its address, as the allocator tends to arrange.
+  EXPECT_EQ(check(t2, b).status, Status::kOk);
+  const Keyring* freed = b->keys.get();
+  b.reset();
+  std::vector<std::shared_ptr<const KeySet>> rebuilt;
+  for (int i = 0; i < 16; ++i) {
+    rebuilt.push_back(MakeSet(MakeRing({{"k1", Alg::kUnknown, kSecret1}})));
+    if (rebuilt.back()->keys.get() == freed) break;
+  }
+  out = check(t2, rebuilt.back());
+  EXPECT_EQ(out.status, Status::kBadSignature);
+  out = check(t1, rebuilt.back());
+  EXPECT_EQ(out.status, Status::kOk);
+  EXPECT_EQ(out.key, rebuilt.back()->keys->FindByKid("k1"));
+}
+
 TEST_F(VerifierTest, NoKidSkipsKeysBoundToAnotherAlg) {
   keys_ = MakeSet(
       MakeRing({{"for-256", Alg::kHS256, kSecret64}, {"for-384", Alg::kHS384, kSecret64b}}));
