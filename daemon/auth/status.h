@@ -93,7 +93,9 @@ class AlgSet {
   constexpr bool operator==(const AlgSet&) const = default;
 
  private:
-  static constexpr uint8_t Bit(Alg alg) { return static_cast<uint8_t>(1u << static_cast<int>(alg)); }
+  static constexpr uint8_t Bit(Alg alg) {
+    return static_cast<uint8_t>(1u << static_cast<int>(alg));
+  }
   uint8_t bits_ = 0;
 };
 
