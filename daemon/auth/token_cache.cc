@@ -24,6 +24,7 @@ namespace {
 
 constexpr size_t kMaxBuckets = (size_t{1} << 32) / TokenCache::kWays;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 template <typename T>
 std::atomic_ref<T> Atomic(T& word) {
@@ -34,6 +35,18 @@ std::atomic_ref<T> Atomic(T& word) {
 constexpr size_t kDeadAtWord = offsetof(Entry, dead_at) / sizeof(uint64_t);
 static_assert(offsetof(Entry, tag) == 0);
 static_assert(offsetof(Entry, dead_at) % sizeof(uint64_t) == 0);
+
+// A slot's death, coarsely, for the bucket header: the 64-second period of
+// its dead_at, mod 2^16. Insert() reads a slot's exact dead_at only when
+// this says the period has come (or when the value wrapped, for entries
+// that outlive 24 days): a full bucket's live slots cost no read.
+uint16_t DiesHint(int64_t dead_at) {
+  return static_cast<uint16_t>(static_cast<uint64_t>(dead_at) >> 6);
+}
+bool MaybeDead(uint16_t dies, int64_t now) {
+  const auto period = static_cast<uint16_t>(static_cast<uint64_t>(now) >> 6);
+  return static_cast<int16_t>(static_cast<uint16_t>(period - dies)) >= 0;
+}
 
 uint32_t HintOf(const TokenCacheKey& key) {
   uint32_t hint = static_cast<uint32_t>(key.tag[1]);
@@ -94,10 +107,12 @@ struct alignas(64) TokenCache::Bucket {
   uint32_t hint[kWays];  // tag bits of the slot's entry; 0 = empty
   uint8_t ref[kWays];    // CLOCK reference bytes
   uint32_t hand;         // CLOCK hand (mod kWays)
+  uint16_t dies[kWays];  // DiesHint() of the slot's entry
   alignas(64) Slot slot[kWays];
 };
 static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
 static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
+static_assert(std::atomic_ref<uint16_t>::is_always_lock_free);
 static_assert(std::atomic_ref<uint8_t>::is_always_lock_free);
 
 absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& options) {
@@ -121,27 +136,43 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
     return absl::InternalError(
         absl::StrCat("token cache: getrandom failed: ", got < 0 ? std::strerror(errno) : "short"));
   }
-  const size_t map_bytes = num_buckets * sizeof(Bucket);
+  // A table of a huge page or more starts on a huge page boundary and asks
+  // for huge pages: a lookup lands anywhere in the table, and with 4 KiB
+  // pages nearly every one would also miss the TLB. Where transparent huge
+  // pages are off, madvise() fails and the table keeps small pages.
+  const size_t table_bytes = num_buckets * sizeof(Bucket);
+  const bool huge = table_bytes >= kHugePageBytes;
+  const size_t map_bytes = huge ? table_bytes + kHugePageBytes : table_bytes;
   void* mem = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) {
     return absl::ResourceExhaustedError(
         absl::StrCat("token cache: cannot map ", map_bytes, " bytes: ", std::strerror(errno)));
   }
-  std::unique_ptr<TokenCache> cache(new TokenCache(static_cast<Bucket*>(mem), num_buckets,
-                                                   map_bytes, options.leeway_seconds, hash_key));
+  auto table = reinterpret_cast<uintptr_t>(mem);
+  if (huge) {
+    table = (table + kHugePageBytes - 1) & ~uintptr_t{kHugePageBytes - 1};
+    madvise(reinterpret_cast<void*>(table), table_bytes, MADV_HUGEPAGE);
+  }
+  std::unique_ptr<TokenCache> cache(new TokenCache(reinterpret_cast<Bucket*>(table), num_buckets,
+                                                   mem, map_bytes, options.leeway_seconds,
+                                                   hash_key));
   std::memset(hash_key, 0, sizeof(hash_key));
   return cache;
 }
 
-TokenCache::TokenCache(Bucket* buckets, size_t num_buckets, size_t map_bytes, int64_t leeway,
-                       const uint64_t (&hash_key)[4])
-    : buckets_(buckets), num_buckets_(num_buckets), map_bytes_(map_bytes), leeway_(leeway) {
+TokenCache::TokenCache(Bucket* buckets, size_t num_buckets, void* map, size_t map_bytes,
+                       int64_t leeway, const uint64_t (&hash_key)[4])
+    : buckets_(buckets),
+      num_buckets_(num_buckets),
+      map_(map),
+      map_bytes_(map_bytes),
+      leeway_(leeway) {
   std::memcpy(hash_key_, hash_key, sizeof(hash_key_));
 }
 
 TokenCache::~TokenCache() {
-  munmap(buckets_, map_bytes_);
+  munmap(map_, map_bytes_);
   std::memset(hash_key_, 0, sizeof(hash_key_));
 }
 
@@ -271,8 +302,9 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
       size_t free = 0, first_free = kWays;
       for (size_t w = 0; b != nullptr && w < kWays; ++w) {
         if (Atomic(b->hint[w]).load(std::memory_order_relaxed) == 0 ||
-            now >= static_cast<int64_t>(
-                       Atomic(b->slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed))) {
+            (MaybeDead(Atomic(b->dies[w]).load(std::memory_order_relaxed), now) &&
+             now >= static_cast<int64_t>(
+                        Atomic(b->slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed)))) {
           if (free++ == 0) first_free = w;
         }
       }
@@ -317,6 +349,7 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
   // Steering state is written while the slot is owned, so it follows the
   // order of the writers.
   Atomic(b.hint[victim]).store(hint, std::memory_order_relaxed);
+  Atomic(b.dies[victim]).store(DiesHint(e.dead_at), std::memory_order_relaxed);
   Atomic(b.ref[victim]).store(0, std::memory_order_relaxed);
   seq.store(s + 2, std::memory_order_release);
   return true;

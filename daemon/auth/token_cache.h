@@ -27,7 +27,9 @@
 // and kStringBytes of iss, sub, jti and aud bytes). A token whose strings do
 // not fit (see Insert()) bypasses the cache. A bucket's first cache line
 // holds one 32-bit hint per slot (tag bits; 0 = empty), one CLOCK reference
-// byte per slot, and the bucket's CLOCK hand. Each token has two candidate
+// byte per slot, the bucket's CLOCK hand, and per slot the 64-second period
+// in which its entry dies (16 bits), so that choosing a victim reads the
+// slots themselves only for entries that may be dead. Each token has two candidate
 // buckets chosen by independent tag bits (two-choice hashing), so a table
 // can fill close to its capacity before a bucket overflows; a lookup reads
 // the first bucket's header line and, only if the token is not there, the
@@ -56,7 +58,7 @@
 //   (1) A payload is used only when read between two equal, even seq
 //       values; seq only grows, in steps of 2 per write, so it never
 //       repeats.
-//   (2) Hints, reference bytes and the hand steer lookups and eviction
+//   (2) Hints, death periods, reference bytes and the hand steer lookups and eviction
 //       only: a stale value costs a miss or a worse victim, never a wrong
 //       answer. A lookup accepts a slot only by its full 128-bit tag.
 //   (3) An entry is inserted only for a token whose MAC verified, and never
@@ -152,11 +154,11 @@ class TokenCache {
 
   // Create()
   //
-  // Reserves the table (anonymous memory: pages cost RAM only once written)
-  // and draws the hash key. Fails with InvalidArgument when max_entries is
-  // 0 (callers leave caching off instead) or above 2^32, or leeway is
-  // negative; ResourceExhausted when the table cannot be mapped; Internal
-  // when no random key can be drawn.
+  // Reserves the table (anonymous memory: pages cost RAM only once written;
+  // a table of 2 MiB or more asks for transparent huge pages, so it grows
+  // in 2 MiB steps where they are enabled) and draws the hash key. Fails with InvalidArgument when
+  // max_entries is 0 (callers leave caching off instead) or above 2^32, or leeway is negative;
+  // ResourceExhausted when the table cannot be mapped; Internal when no random key can be drawn.
   static absl::StatusOr<std::unique_ptr<TokenCache>> Create(const Options& options);
   ~TokenCache();
   TokenCache(const TokenCache&) = delete;
@@ -201,7 +203,7 @@ class TokenCache {
  private:
   struct Bucket;
   enum class Found { kHit, kDead, kAbsent };
-  TokenCache(Bucket* buckets, size_t num_buckets, size_t map_bytes, int64_t leeway,
+  TokenCache(Bucket* buckets, size_t num_buckets, void* map, size_t map_bytes, int64_t leeway,
              const uint64_t (&hash_key)[4]);
   // The token's two candidate buckets; the second is null when they coincide.
   std::array<Bucket*, 2> BucketsFor(const TokenCacheKey& key) const;
@@ -210,6 +212,7 @@ class TokenCache {
 
   Bucket* buckets_;
   size_t num_buckets_;
+  void* map_;  // the mapping, of which buckets_ is an aligned part
   size_t map_bytes_;
   int64_t leeway_;
   uint64_t hash_key_[4];

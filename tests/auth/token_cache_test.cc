@@ -285,24 +285,40 @@ TEST(TokenCacheTest, UnreferencedTokensAreEvictedInTurn) {
   for (const TokenCacheKey& key : first) EXPECT_FALSE(cache->Lookup(key, kNow, &hit));
 }
 
+// Whatever the live entries' lifetimes: the bucket header keeps each
+// entry's death period in 16 bits, which wraps for entries that outlive
+// about 24 days, and no exp at all means never.
 TEST(TokenCacheTest, DeadEntriesAreReplacedBeforeLiveOnes) {
-  std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);
-  // Half the bucket expires soon, half late; none is ever hit.
-  std::vector<TokenCacheKey> late;
-  for (size_t i = 0; i < TokenCache::kWays; ++i) {
-    TokenCacheKey key = cache->KeyOf(absl::StrCat("t-", i));
-    const bool is_late = i % 2 == 0;
-    if (is_late) late.push_back(key);
-    ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 1, ExpiringAt(kNow + (is_late ? 3600 : 10)), kNow));
+  constexpr int64_t kDay = 86400;
+  for (const int64_t late_life : {int64_t{3600}, 30 * kDay, 400 * kDay, int64_t{-1}}) {
+    std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);
+    // Half the bucket expires soon, half late (or never); none is ever hit.
+    std::vector<TokenCacheKey> late;
+    for (size_t i = 0; i < TokenCache::kWays; ++i) {
+      TokenCacheKey key = cache->KeyOf(absl::StrCat("t-", i));
+      const bool is_late = i % 2 == 0;
+      ClaimsView claims = ExpiringAt(kNow + (is_late ? late_life : 10));
+      if (is_late) {
+        late.push_back(key);
+        if (late_life < 0) claims.present = 0;
+      }
+      ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 1, claims, kNow));
+    }
+    // At the first second the short-lived ones are dead, then 20 days on,
+    // when those that replaced them are dead in turn.
+    for (const int64_t later : {kNow + 10 + kLeeway, kNow + 20 * kDay}) {
+      CachedToken hit;
+      for (size_t i = 0; i < TokenCache::kWays / 2; ++i) {
+        ASSERT_TRUE(cache->Insert(cache->KeyOf(absl::StrCat("new-", later, "-", i)), Alg::kHS256, 1,
+                                  ExpiringAt(later + 3600), later));
+      }
+      for (const TokenCacheKey& key : late) {
+        EXPECT_TRUE(cache->Lookup(key, later, &hit)) << late_life << " " << later - kNow;
+      }
+      EXPECT_EQ(cache->CountLive(later), TokenCache::kWays) << late_life;
+      if (late_life == 3600) break;  // dead by the second `later` itself
+    }
   }
-  const int64_t later = kNow + 10 + kLeeway;
-  for (size_t i = 0; i < TokenCache::kWays / 2; ++i) {
-    ASSERT_TRUE(cache->Insert(cache->KeyOf(absl::StrCat("new-", i)), Alg::kHS256, 1,
-                              ExpiringAt(kNow + 3600), later));
-  }
-  CachedToken hit;
-  for (const TokenCacheKey& key : late) EXPECT_TRUE(cache->Lookup(key, later, &hit));
-  EXPECT_EQ(cache->CountLive(later), TokenCache::kWays);
 }
 
 }  // namespace
