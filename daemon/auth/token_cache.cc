@@ -33,6 +33,14 @@ std::atomic_ref<T> Atomic(T& word) {
 
 // Word indexes of the fields Insert() reads without the seqlock.
 constexpr size_t kDeadAtWord = offsetof(Entry, dead_at) / sizeof(uint64_t);
+// The first word of Entry::strings, and what a lookup must copy of them.
+constexpr size_t kStringsWord = offsetof(Entry, strings) / sizeof(uint64_t);
+static_assert(offsetof(Entry, strings) % sizeof(uint64_t) == 0);
+size_t StringBytes(const uint64_t* words) {
+  Entry head;
+  std::memcpy(&head, words, offsetof(Entry, strings));
+  return size_t{head.iss_len} + head.sub_len + head.jti_len + head.aud_bytes;
+}
 static_assert(offsetof(Entry, tag) == 0);
 static_assert(offsetof(Entry, dead_at) % sizeof(uint64_t) == 0);
 
@@ -47,6 +55,24 @@ bool MaybeDead(uint16_t dies, int64_t now) {
   const auto period = static_cast<uint16_t>(static_cast<uint64_t>(now) >> 6);
   return static_cast<int16_t>(static_cast<uint16_t>(period - dies)) >= 0;
 }
+
+// The 128-bit HighwayHash for the best instruction set this CPU has,
+// chosen once: InstructionSets::Run() asks the CPU again on every call.
+using Hash128 = void (*)(const highwayhash::HHKey&, const char*, size_t, highwayhash::HHResult128*);
+template <highwayhash::TargetBits kTarget>
+void Hash128With(const highwayhash::HHKey& key, const char* bytes, size_t size,
+                 highwayhash::HHResult128* out) {
+  highwayhash::HighwayHash<kTarget>()(key, bytes, size, out);
+}
+Hash128 BestHash128() {
+#if HH_ARCH_X64
+  const highwayhash::TargetBits supported = highwayhash::InstructionSets::Supported();
+  if (supported & HH_TARGET_AVX2) return &Hash128With<HH_TARGET_AVX2>;
+  if (supported & HH_TARGET_SSE41) return &Hash128With<HH_TARGET_SSE41>;
+#endif
+  return &Hash128With<HH_TARGET_Portable>;
+}
+const Hash128 kHash128 = BestHash128();
 
 uint32_t HintOf(const TokenCacheKey& key) {
   uint32_t hint = static_cast<uint32_t>(key.tag[1]);
@@ -180,8 +206,7 @@ size_t TokenCache::BytesPerEntry() { return sizeof(Bucket) / kWays; }
 
 TokenCacheKey TokenCache::KeyOf(std::string_view token) const {
   highwayhash::HHResult128 tag;
-  highwayhash::InstructionSets::Run<highwayhash::HighwayHash>(hash_key_, token.data(), token.size(),
-                                                              &tag);
+  kHash128(hash_key_, token.data(), token.size(), &tag);
   TokenCacheKey key;
   key.tag[0] = tag[0];
   key.tag[1] = tag[1];
@@ -225,15 +250,22 @@ TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint
     words[0] = Atomic(slot.words[0]).load(std::memory_order_relaxed);
     words[1] = Atomic(slot.words[1]).load(std::memory_order_relaxed);
     if (words[0] != key.tag[0] || words[1] != key.tag[1]) continue;
-    for (size_t i = 2; i < kEntryWords; ++i) {
+    // The fixed fields, then only the string words the lengths say are
+    // used (bounded: the lengths may be torn until seq is checked).
+    for (size_t i = 2; i < kStringsWord; ++i) {
+      words[i] = Atomic(slot.words[i]).load(std::memory_order_relaxed);
+    }
+    const size_t string_words = std::min(kEntryWords - kStringsWord, (StringBytes(words) + 7) / 8);
+    for (size_t i = kStringsWord; i < kStringsWord + string_words; ++i) {
       words[i] = Atomic(slot.words[i]).load(std::memory_order_relaxed);
     }
     std::atomic_thread_fence(std::memory_order_acquire);
     if (Atomic(slot.seq).load(std::memory_order_relaxed) != seq) continue;
 
-    // The copy is one writer's whole entry (invariant 1).
+    // The copy is one writer's whole entry (invariant 1), as far as its
+    // strings go.
     Entry& e = out->entry_;
-    std::memcpy(&e, words, sizeof(e));
+    std::memcpy(&e, words, (kStringsWord + string_words) * sizeof(uint64_t));
     if (now >= e.dead_at) return Found::kDead;
     const size_t fixed = size_t{e.iss_len} + e.sub_len + e.jti_len;
     if (fixed + e.aud_bytes > kStringBytes || e.aud_count > kMaxAudiences) return Found::kDead;
