@@ -33,14 +33,9 @@ std::atomic_ref<T> Atomic(T& word) {
 
 // Word indexes of the fields Insert() reads without the seqlock.
 constexpr size_t kDeadAtWord = offsetof(Entry, dead_at) / sizeof(uint64_t);
-// The first word of Entry::strings, and what a lookup must copy of them.
+// The first word of Entry::strings.
 constexpr size_t kStringsWord = offsetof(Entry, strings) / sizeof(uint64_t);
 static_assert(offsetof(Entry, strings) % sizeof(uint64_t) == 0);
-size_t StringBytes(const uint64_t* words) {
-  Entry head;
-  std::memcpy(&head, words, offsetof(Entry, strings));
-  return size_t{head.iss_len} + head.sub_len + head.jti_len + head.aud_bytes;
-}
 static_assert(offsetof(Entry, tag) == 0);
 static_assert(offsetof(Entry, dead_at) % sizeof(uint64_t) == 0);
 
@@ -246,26 +241,28 @@ TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint
     Bucket::Slot& slot = b.slot[w];
     const uint64_t seq = Atomic(slot.seq).load(std::memory_order_acquire);
     if (seq & 1) continue;  // a writer owns it: a miss, never a wait
-    uint64_t words[kEntryWords];
-    words[0] = Atomic(slot.words[0]).load(std::memory_order_relaxed);
-    words[1] = Atomic(slot.words[1]).load(std::memory_order_relaxed);
-    if (words[0] != key.tag[0] || words[1] != key.tag[1]) continue;
+    // Each word goes straight into the caller's entry with an 8-byte store,
+    // so the field reads below are forwarded from those stores (a bulk copy
+    // through a local array made them wait on the copy).
+    Entry& e = out->entry_;
+    char* const dst = reinterpret_cast<char*>(&e);
+    const auto copy_word = [&](size_t i) {
+      const uint64_t word = Atomic(slot.words[i]).load(std::memory_order_relaxed);
+      std::memcpy(dst + i * sizeof(uint64_t), &word, sizeof(word));
+      return word;
+    };
+    if (copy_word(0) != key.tag[0] || copy_word(1) != key.tag[1]) continue;
     // The fixed fields, then only the string words the lengths say are
     // used (bounded: the lengths may be torn until seq is checked).
-    for (size_t i = 2; i < kStringsWord; ++i) {
-      words[i] = Atomic(slot.words[i]).load(std::memory_order_relaxed);
-    }
-    const size_t string_words = std::min(kEntryWords - kStringsWord, (StringBytes(words) + 7) / 8);
-    for (size_t i = kStringsWord; i < kStringsWord + string_words; ++i) {
-      words[i] = Atomic(slot.words[i]).load(std::memory_order_relaxed);
-    }
+    for (size_t i = 2; i < kStringsWord; ++i) copy_word(i);
+    const size_t used = size_t{e.iss_len} + e.sub_len + e.jti_len + e.aud_bytes;
+    const size_t string_words = std::min(kEntryWords - kStringsWord, (used + 7) / 8);
+    for (size_t i = kStringsWord; i < kStringsWord + string_words; ++i) copy_word(i);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (Atomic(slot.seq).load(std::memory_order_relaxed) != seq) continue;
 
     // The copy is one writer's whole entry (invariant 1), as far as its
     // strings go.
-    Entry& e = out->entry_;
-    std::memcpy(&e, words, (kStringsWord + string_words) * sizeof(uint64_t));
     if (now >= e.dead_at) return Found::kDead;
     const size_t fixed = size_t{e.iss_len} + e.sub_len + e.jti_len;
     if (fixed + e.aud_bytes > kStringBytes || e.aud_count > kMaxAudiences) return Found::kDead;
