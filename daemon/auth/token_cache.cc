@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -220,7 +222,11 @@ std::array<TokenCache::Bucket*, 2> TokenCache::BucketsFor(const TokenCacheKey& k
 
 bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out) const {
   const uint32_t hint = HintOf(key);
-  for (Bucket* b : BucketsFor(key)) {
+  const std::array<Bucket*, 2> buckets = BucketsFor(key);
+  // Both header lines load at once: a token that is not in the first bucket
+  // (every miss) needs the second.
+  if (buckets[1] != nullptr) __builtin_prefetch(buckets[1]);
+  for (Bucket* b : buckets) {
     if (b == nullptr) break;
     switch (LookupIn(*b, key, hint, now, out)) {
       case Found::kHit:
@@ -298,6 +304,55 @@ TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint
   return Found::kAbsent;
 }
 
+std::pair<TokenCache::Bucket*, size_t> TokenCache::FreeSlot(const std::array<Bucket*, 2>& buckets,
+                                                            int64_t now) {
+  Bucket* vb = nullptr;
+  size_t victim = kWays;
+  size_t most_free = 0;
+  for (Bucket* b : buckets) {
+    size_t free = 0, first_free = kWays;
+    for (size_t w = 0; b != nullptr && w < kWays; ++w) {
+      if (Atomic(b->hint[w]).load(std::memory_order_relaxed) == 0 ||
+          (MaybeDead(Atomic(b->dies[w]).load(std::memory_order_relaxed), now) &&
+           now >= static_cast<int64_t>(
+                      Atomic(b->slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed)))) {
+        if (free++ == 0) first_free = w;
+      }
+    }
+    if (free > most_free) {
+      most_free = free;
+      vb = b;
+      victim = first_free;
+    }
+  }
+  return {vb, victim};
+}
+
+TokenCache::Bucket* TokenCache::ClockBucket(const std::array<Bucket*, 2>& buckets,
+                                            const TokenCacheKey& key) {
+  return buckets[1] != nullptr && (key.tag[0] & 1) ? buckets[1] : buckets[0];
+}
+
+void TokenCache::PrefetchForInsert(const TokenCacheKey& key, int64_t now) const {
+  const std::array<Bucket*, 2> buckets = BucketsFor(key);
+  auto [vb, victim] = FreeSlot(buckets, now);
+  if (vb == nullptr) {  // where CLOCK would stop, without clearing anything
+    vb = ClockBucket(buckets, key);
+    victim = Atomic(vb->hand).load(std::memory_order_relaxed) % kWays;
+    for (size_t step = 0; step < kWays; ++step) {
+      const size_t w = (victim + step) % kWays;
+      if (Atomic(vb->ref[w]).load(std::memory_order_relaxed) == 0) {
+        victim = w;
+        break;
+      }
+    }
+  }
+  const char* slot = reinterpret_cast<const char*>(&vb->slot[victim]);
+  for (size_t off = 0; off < sizeof(Bucket::Slot); off += 64) {
+    __builtin_prefetch(slot + off, /*rw=*/1, /*locality=*/3);
+  }
+}
+
 bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerprint,
                         const ClaimsView& claims, int64_t now) {
   Entry e{};
@@ -325,29 +380,11 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
       }
     }
   }
-  if (vb == nullptr) {  // an empty or dead slot, in the bucket with more of them
-    size_t most_free = 0;
-    for (Bucket* b : buckets) {
-      size_t free = 0, first_free = kWays;
-      for (size_t w = 0; b != nullptr && w < kWays; ++w) {
-        if (Atomic(b->hint[w]).load(std::memory_order_relaxed) == 0 ||
-            (MaybeDead(Atomic(b->dies[w]).load(std::memory_order_relaxed), now) &&
-             now >= static_cast<int64_t>(
-                        Atomic(b->slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed)))) {
-          if (free++ == 0) first_free = w;
-        }
-      }
-      if (free > most_free) {
-        most_free = free;
-        vb = b;
-        victim = first_free;
-      }
-    }
-  }
+  if (vb == nullptr) std::tie(vb, victim) = FreeSlot(buckets, now);
   if (vb == nullptr) {
     // CLOCK, in one of the two buckets picked by a tag bit: the first
     // unreferenced slot from the hand, clearing the bytes it passes.
-    vb = buckets[1] != nullptr && (key.tag[0] & 1) ? buckets[1] : buckets[0];
+    vb = ClockBucket(buckets, key);
     std::atomic_ref<uint32_t> hand_ref(vb->hand);
     const uint32_t hand = hand_ref.load(std::memory_order_relaxed);
     size_t w = hand % kWays;

@@ -74,6 +74,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "daemon/auth/claims.h"
@@ -189,6 +190,13 @@ class TokenCache {
   bool Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerprint, const ClaimsView& claims,
               int64_t now);
 
+  // PrefetchForInsert()
+  //
+  // A hint, changing nothing: starts loading, for writing, the slot that
+  // Insert() for `key` would take at `now`, so that an insert made after a
+  // full verification (a few hundred nanoseconds later) finds it in cache.
+  void PrefetchForInsert(const TokenCacheKey& key, int64_t now) const;
+
   // Entries the table can hold.
   size_t capacity() const { return num_buckets_ * kWays; }
 
@@ -207,6 +215,11 @@ class TokenCache {
              const uint64_t (&hash_key)[4]);
   // The token's two candidate buckets; the second is null when they coincide.
   std::array<Bucket*, 2> BucketsFor(const TokenCacheKey& key) const;
+  // The empty or dead slot Insert() takes first, in whichever of the
+  // buckets has more of them; {nullptr, kWays} when both are full.
+  static std::pair<Bucket*, size_t> FreeSlot(const std::array<Bucket*, 2>& buckets, int64_t now);
+  // The bucket CLOCK evicts from when both are full.
+  static Bucket* ClockBucket(const std::array<Bucket*, 2>& buckets, const TokenCacheKey& key);
   static Found LookupIn(Bucket& b, const TokenCacheKey& key, uint32_t hint, int64_t now,
                         CachedToken* out);
 

@@ -270,6 +270,24 @@ TEST(TokenCacheTest, ClockKeepsATokenThatIsHitBetweenInserts) {
   EXPECT_EQ(cache->CountLive(kNow), TokenCache::kWays);
 }
 
+// PrefetchForInsert() only loads memory: it must not move the CLOCK.
+TEST(TokenCacheTest, PrefetchForInsertChangesNothing) {
+  std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);  // one bucket
+  std::vector<TokenCacheKey> keys;
+  for (size_t i = 0; i < TokenCache::kWays; ++i) {
+    keys.push_back(cache->KeyOf(absl::StrCat("t-", i)));
+    cache->PrefetchForInsert(keys.back(), kNow);
+    ASSERT_TRUE(cache->Insert(keys.back(), Alg::kHS256, 1, ExpiringAt(kNow + 3600), kNow));
+  }
+  CachedToken hit;
+  ASSERT_TRUE(cache->Lookup(keys[0], kNow, &hit));  // referenced, in the slot the hand is at
+  for (int i = 0; i < 100; ++i) cache->PrefetchForInsert(cache->KeyOf(absl::StrCat("p-", i)), kNow);
+  ASSERT_TRUE(cache->Insert(cache->KeyOf("new"), Alg::kHS256, 1, ExpiringAt(kNow + 3600), kNow));
+  EXPECT_TRUE(cache->Lookup(keys[0], kNow, &hit));
+  EXPECT_FALSE(cache->Lookup(keys[1], kNow, &hit));  // the hand's next stop
+  EXPECT_EQ(cache->CountLive(kNow), TokenCache::kWays);
+}
+
 TEST(TokenCacheTest, UnreferencedTokensAreEvictedInTurn) {
   std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);
   std::vector<TokenCacheKey> first;
