@@ -48,18 +48,6 @@ bool ReadNumericDate(element value, bool round_up, int64_t* out) {
   }
 }
 
-// The registered claims, keyed by their 3-byte names.
-constexpr uint32_t Name3(const char (&s)[4]) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(s[0])) |
-         static_cast<uint32_t>(static_cast<uint8_t>(s[1])) << 8 |
-         static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16;
-}
-
-uint32_t NameKey(std::string_view name) {
-  if (name.size() != 3) return 0;
-  return Name3({name[0], name[1], name[2], '\0'});
-}
-
 }  // namespace
 
 struct ClaimsParser::Impl {
@@ -122,35 +110,28 @@ Status ClaimsParser::Impl::ParseDom(std::string_view json, ClaimsView* out) {
   for (const simdjson::dom::key_value_pair member : object) {
     const std::string_view name = member.key;
     const element value = member.value;
-    uint32_t bit = 0;
+    const uint32_t bit = RegisteredClaim(name);
     bool ok = true;
-    switch (NameKey(name)) {
-      case Name3("exp"):
-        bit = kClaimExp;
+    switch (bit) {
+      case kClaimExp:
         ok = ReadNumericDate(value, /*round_up=*/false, &out->exp);
         break;
-      case Name3("nbf"):
-        bit = kClaimNbf;
+      case kClaimNbf:
         ok = ReadNumericDate(value, /*round_up=*/true, &out->nbf);
         break;
-      case Name3("iat"):
-        bit = kClaimIat;
+      case kClaimIat:
         ok = ReadNumericDate(value, /*round_up=*/true, &out->iat);
         break;
-      case Name3("iss"):
-        bit = kClaimIss;
+      case kClaimIss:
         ok = value.get_string().get(out->iss) == SUCCESS;
         break;
-      case Name3("sub"):
-        bit = kClaimSub;
+      case kClaimSub:
         ok = value.get_string().get(out->sub) == SUCCESS;
         break;
-      case Name3("jti"):
-        bit = kClaimJti;
+      case kClaimJti:
         ok = value.get_string().get(out->jti) == SUCCESS;
         break;
-      case Name3("aud"):
-        bit = kClaimAud;
+      case kClaimAud:
         if (value.is_string()) {
           audiences.push_back(value.get_string().value_unsafe());
         } else if (value.is_array()) {

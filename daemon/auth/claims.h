@@ -28,6 +28,39 @@ enum ClaimBit : uint32_t {
   kClaimJti = 1u << 6,
 };
 
+// RegisteredClaim()
+//
+// The ClaimBit of a registered claim's name ("exp", "nbf", "iat", "iss",
+// "sub", "aud", "jti"), compared byte for byte (a caller unescapes first),
+// or 0 for any other name.
+inline uint32_t RegisteredClaim(std::string_view name) {
+  // All seven are three bytes long: compare them as one integer each.
+  if (name.size() != 3) return 0;
+  constexpr auto key = [](char a, char b, char c) {
+    return static_cast<uint32_t>(static_cast<uint8_t>(a)) |
+           static_cast<uint32_t>(static_cast<uint8_t>(b)) << 8 |
+           static_cast<uint32_t>(static_cast<uint8_t>(c)) << 16;
+  };
+  switch (key(name[0], name[1], name[2])) {
+    case key('e', 'x', 'p'):
+      return kClaimExp;
+    case key('n', 'b', 'f'):
+      return kClaimNbf;
+    case key('i', 'a', 't'):
+      return kClaimIat;
+    case key('i', 's', 's'):
+      return kClaimIss;
+    case key('s', 'u', 'b'):
+      return kClaimSub;
+    case key('a', 'u', 'd'):
+      return kClaimAud;
+    case key('j', 't', 'i'):
+      return kClaimJti;
+    default:
+      return 0;
+  }
+}
+
 // The claims of one token. NumericDates are whole seconds: exp rounded down,
 // nbf and iat rounded up, so rounding never extends a token's life.
 struct ClaimsView {

@@ -159,17 +159,6 @@ class Scanner {
   const char* const end_;
 };
 
-constexpr uint32_t Name3(const char (&s)[4]) {
-  return static_cast<uint32_t>(static_cast<uint8_t>(s[0])) |
-         static_cast<uint32_t>(static_cast<uint8_t>(s[1])) << 8 |
-         static_cast<uint32_t>(static_cast<uint8_t>(s[2])) << 16;
-}
-
-uint32_t NameKey(std::string_view name) {
-  if (name.size() != 3) return 0;
-  return Name3({name[0], name[1], name[2], '\0'});
-}
-
 // The value of `aud`: a string, or an array of strings (possibly empty).
 bool Audiences(Scanner& s, std::vector<std::string_view>& audiences) {
   std::string_view text;
@@ -217,35 +206,28 @@ FlatScan ScanFlatClaims(std::string_view json, DuplicateMemberChecker& dups,
     do {
       std::string_view name;
       if (!s.String(&name) || !s.Take(':')) return FlatScan::kDeclined;
-      uint32_t bit = 0;
+      const uint32_t bit = RegisteredClaim(name);
       bool ok = true;
-      switch (NameKey(name)) {
-        case Name3("exp"):
-          bit = kClaimExp;
+      switch (bit) {
+        case kClaimExp:
           ok = s.Integer(&out->exp);
           break;
-        case Name3("nbf"):
-          bit = kClaimNbf;
+        case kClaimNbf:
           ok = s.Integer(&out->nbf);
           break;
-        case Name3("iat"):
-          bit = kClaimIat;
+        case kClaimIat:
           ok = s.Integer(&out->iat);
           break;
-        case Name3("iss"):
-          bit = kClaimIss;
+        case kClaimIss:
           ok = s.Peek() == '"' && s.String(&out->iss);
           break;
-        case Name3("sub"):
-          bit = kClaimSub;
+        case kClaimSub:
           ok = s.Peek() == '"' && s.String(&out->sub);
           break;
-        case Name3("jti"):
-          bit = kClaimJti;
+        case kClaimJti:
           ok = s.Peek() == '"' && s.String(&out->jti);
           break;
-        case Name3("aud"):
-          bit = kClaimAud;
+        case kClaimAud:
           ok = Audiences(s, audiences);
           break;
         default:

@@ -6,21 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/auth/claims_compare.h"
+
 namespace tokend::auth {
 namespace {
-
-void ExpectSameClaims(const ClaimsView& a, const ClaimsView& b, std::string_view json) {
-  EXPECT_EQ(a.present, b.present) << json;
-  EXPECT_EQ(a.exp, b.exp) << json;
-  EXPECT_EQ(a.nbf, b.nbf) << json;
-  EXPECT_EQ(a.iat, b.iat) << json;
-  EXPECT_EQ(a.iss, b.iss) << json;
-  EXPECT_EQ(a.sub, b.sub) << json;
-  EXPECT_EQ(a.jti, b.jti) << json;
-  EXPECT_EQ(std::vector<std::string_view>(a.aud.begin(), a.aud.end()),
-            std::vector<std::string_view>(b.aud.begin(), b.aud.end()))
-      << json;
-}
 
 // Parses through ParseUnpadded (which copies), through Parse on a padded
 // buffer, and through the DOM parser alone (no flat fast path); all three
