@@ -196,6 +196,26 @@ LoopStats LoopCore::Stats() const {
   return s;
 }
 
+LoopCore::SweepResult LoopCore::SweepConnection(int worker, Connection& conn,
+                                                Connection::TimePoint now,
+                                                bool past_stop_deadline) {
+  WorkerCounters& counters = *counters_[worker];
+  switch (conn.CheckTimers(now, options_.frame_timeout, options_.drain_timeout)) {
+    case Connection::TimerAction::kFrameTimeout:
+      WorkerCounters::Bump(counters.frame_timeouts);
+      conn.StartDrain(Connection::DrainReason::kFrameTimeout, now);
+      return SweepResult::kDrain;
+    case Connection::TimerAction::kDrainTimeout:
+      WorkerCounters::Bump(counters.drain_timeouts);
+      return SweepResult::kClose;
+    case Connection::TimerAction::kNone:
+      break;
+  }
+  if (!past_stop_deadline) return SweepResult::kNone;
+  WorkerCounters::Bump(counters.drain_timeouts);
+  return SweepResult::kClose;
+}
+
 bool LoopCore::ReadAvailable(Connection& conn, ProtocolHandler& handler, std::vector<char>& scratch,
                              Connection::TimePoint now, int max_reads) {
   for (int i = 0; i < max_reads && conn.WantsRead(); ++i) {

@@ -105,6 +105,17 @@ class LoopCore {
   static bool ReadAvailable(Connection& conn, ProtocolHandler& handler, std::vector<char>& scratch,
                             Connection::TimePoint now, int max_reads);
 
+  enum class SweepResult { kNone, kDrain, kClose };
+  // SweepConnection()
+  //
+  // Worker only: the periodic timeout check of one connection, counted in
+  // `worker`'s counters. kDrain: a frame sat past the frame timeout, and
+  // the connection now drains; kClose: a drain ran past its deadline, or
+  // the stop deadline has passed (`past_stop_deadline`), and the caller
+  // closes it at once; kNone: nothing changed.
+  SweepResult SweepConnection(int worker, Connection& conn, Connection::TimePoint now,
+                              bool past_stop_deadline);
+
   // How often workers sweep their connections for timeouts.
   std::chrono::milliseconds tick_interval() const { return tick_; }
 

@@ -657,30 +657,15 @@ void UringWorker::FinishClose(uint32_t i) {
 }
 
 void UringWorker::Sweep() {
-  const LoopOptions& o = core_.options();
   const bool past_stop_deadline = stopping_ && now_ >= stop_deadline_;
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_.at(i);
     if (s.conn == nullptr || s.force_close) continue;
-    switch (s.conn->CheckTimers(now_, o.frame_timeout, o.drain_timeout)) {
-      case Connection::TimerAction::kFrameTimeout:
-        WorkerCounters::Bump(counters_.frame_timeouts);
-        s.conn->StartDrain(Connection::DrainReason::kFrameTimeout, now_);
-        MarkDirty(i);
-        break;
-      case Connection::TimerAction::kDrainTimeout:
-        WorkerCounters::Bump(counters_.drain_timeouts);
-        s.force_close = true;
-        MarkDirty(i);
-        break;
-      case Connection::TimerAction::kNone:
-        if (past_stop_deadline) {
-          WorkerCounters::Bump(counters_.drain_timeouts);
-          s.force_close = true;
-          MarkDirty(i);
-        }
-        break;
-    }
+    const LoopCore::SweepResult r =
+        core_.SweepConnection(index_, *s.conn, now_, past_stop_deadline);
+    if (r == LoopCore::SweepResult::kNone) continue;
+    s.force_close = r == LoopCore::SweepResult::kClose;
+    MarkDirty(i);
   }
   if (accept_retry_ && !stopping_ && now_ >= accept_retry_at_) {
     accept_retry_ = false;
