@@ -15,6 +15,7 @@
 #define TOKEND_DAEMON_SERVER_PROTOCOL_HANDLER_H_
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -50,6 +51,31 @@ struct ServiceStats {
   LatencySnapshot latency;
 
   ServiceStats& operator+=(const ServiceStats& o);
+};
+
+// The live counters behind a handler's ServiceStats: one writer (the
+// handler's worker thread), any number of relaxed readers. Bump() is a
+// plain load and store, no read-modify-write on the request path.
+struct ServiceCounters {
+  std::atomic<uint64_t> validate_requests{0};
+  std::atomic<uint64_t> ping_requests{0};
+  std::array<std::atomic<uint64_t>, ServiceStats::kStatusCount> responses_by_status{};
+  std::atomic<uint64_t> responses_other_status{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> missing_token{0};
+  std::atomic<uint64_t> cache_hits{0};
+  LatencyRecorder latency;
+
+  static void Bump(std::atomic<uint64_t>& c) {
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  // One response with PROTOCOL.md status `status`.
+  void CountStatus(uint8_t status) {
+    Bump(status < ServiceStats::kStatusCount ? responses_by_status[status]
+                                             : responses_other_status);
+  }
+  // Thread-safe.
+  ServiceStats Snapshot() const;
 };
 
 class ProtocolHandler {

@@ -24,14 +24,6 @@ Service::Service(std::unique_ptr<RequestValidator> validator, NanoClock clock)
   assert(validator_ != nullptr);
 }
 
-void Service::CountStatus(uint8_t status) {
-  if (status < ServiceStats::kStatusCount) {
-    Bump(responses_by_status_[status]);
-  } else {
-    Bump(responses_other_status_);
-  }
-}
-
 size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close) {
   *close = false;
   size_t pos = 0;
@@ -47,7 +39,7 @@ size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close)
     if (answered++ == 0) start = clock_();
     if (st == protocol::FrameStatus::kProtocolError) {
       protocol::AppendProtocolError(out, frame.header);
-      Bump(protocol_errors_);
+      ServiceCounters::Bump(counters_.protocol_errors);
       *close = true;
       pos += consumed;
       break;
@@ -55,12 +47,12 @@ size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close)
     const protocol::FrameHeader& h = frame.header;
     if (h.opcode == protocol::kOpPing) {
       protocol::AppendPingResponse(out, h.request_id);
-      Bump(ping_requests_);
+      ServiceCounters::Bump(counters_.ping_requests);
     } else {  // kOpValidate: NextRequestFrame admits no other opcode.
       protocol::ValidateRequest req;
       if (!protocol::DecodeValidateRequest(frame.body, &req)) {
         protocol::AppendProtocolError(out, h);
-        Bump(protocol_errors_);
+        ServiceCounters::Bump(counters_.protocol_errors);
         *close = true;
         pos += consumed;
         break;
@@ -75,27 +67,28 @@ size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close)
       resp.subject = o.subject;
       if (want_claims) resp.claims = o.claims;
       protocol::AppendValidateResponse(out, h.request_id, resp);
-      Bump(validate_requests_);
-      CountStatus(o.status);
-      if (o.cache_hit) Bump(cache_hits_);
+      ServiceCounters::Bump(counters_.validate_requests);
+      counters_.CountStatus(o.status);
+      if (o.cache_hit) ServiceCounters::Bump(counters_.cache_hits);
     }
     pos += consumed;
   }
-  if (answered > 0) latency_.Record(clock_() - start, answered);
+  if (answered > 0) counters_.latency.Record(clock_() - start, answered);
   return pos;
 }
 
-ServiceStats Service::stats() const {
+ServiceStats ServiceCounters::Snapshot() const {
   ServiceStats s;
-  s.validate_requests = validate_requests_.load(std::memory_order_relaxed);
-  s.ping_requests = ping_requests_.load(std::memory_order_relaxed);
+  s.validate_requests = validate_requests.load(std::memory_order_relaxed);
+  s.ping_requests = ping_requests.load(std::memory_order_relaxed);
   for (size_t i = 0; i < ServiceStats::kStatusCount; ++i) {
-    s.responses_by_status[i] = responses_by_status_[i].load(std::memory_order_relaxed);
+    s.responses_by_status[i] = responses_by_status[i].load(std::memory_order_relaxed);
   }
-  s.responses_other_status = responses_other_status_.load(std::memory_order_relaxed);
-  s.protocol_errors = protocol_errors_.load(std::memory_order_relaxed);
-  s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
-  s.latency = latency_.Snapshot();
+  s.responses_other_status = responses_other_status.load(std::memory_order_relaxed);
+  s.protocol_errors = protocol_errors.load(std::memory_order_relaxed);
+  s.missing_token = missing_token.load(std::memory_order_relaxed);
+  s.cache_hits = cache_hits.load(std::memory_order_relaxed);
+  s.latency = latency.Snapshot();
   return s;
 }
 

@@ -73,26 +73,13 @@ class Service final : public ProtocolHandler {
   }
 
   // Thread-safe (see the file comment).
-  ServiceStats stats() const override;
+  ServiceStats stats() const override { return counters_.Snapshot(); }
 
  private:
-  // Single writer (the owning worker), any number of relaxed readers: a
-  // plain load + store, no read-modify-write on the request path.
-  static void Bump(std::atomic<uint64_t>& c) {
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  }
-  void CountStatus(uint8_t status);
-
   std::unique_ptr<RequestValidator> validator_;
   const NanoClock clock_;
 
-  std::atomic<uint64_t> validate_requests_{0};
-  std::atomic<uint64_t> ping_requests_{0};
-  std::array<std::atomic<uint64_t>, ServiceStats::kStatusCount> responses_by_status_{};
-  std::atomic<uint64_t> responses_other_status_{0};
-  std::atomic<uint64_t> protocol_errors_{0};
-  std::atomic<uint64_t> cache_hits_{0};
-  LatencyRecorder latency_;
+  ServiceCounters counters_;
 };
 
 }  // namespace tokend::server

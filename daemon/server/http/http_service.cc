@@ -46,19 +46,11 @@ ResponseCommon HttpService::Common(const HttpRequest& req) {
   return c;
 }
 
-void HttpService::CountStatus(uint8_t status) {
-  if (status < ServiceStats::kStatusCount) {
-    Bump(responses_by_status_[status]);
-  } else {
-    Bump(responses_other_status_);
-  }
-}
-
 bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   ResponseCommon common = Common(req);
   if (IsGetOrHead(req) && (req.path == "/healthz" || req.path == "/metrics")) {
     const bool head = req.method == HTTP_HEAD;
-    Bump(ping_requests_);
+    ServiceCounters::Bump(counters_.ping_requests);
     if (req.path == "/healthz") {
       const bool ready = !options_.ready || options_.ready();
       AppendText(common, ready ? 200 : 503, kTextPlain, ready ? "ok\n" : "no keys loaded\n", head,
@@ -76,24 +68,24 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   const std::optional<bool> want_claims = WantClaims(req.want_claims);
   const TokenLookup token = ExtractToken(req, &scratch_);
   if (!want_claims.has_value() || token.source == TokenSource::kBadQuery) {
-    Bump(protocol_errors_);
+    ServiceCounters::Bump(counters_.protocol_errors);
     AppendError(common, HttpError::kSyntax, out);
     return false;
   }
   if (token.source == TokenSource::kNone) {
-    Bump(missing_token_);
+    ServiceCounters::Bump(counters_.missing_token);
     AppendMissingToken(common, out);
     return true;
   }
   const RequestValidator::Outcome o =
       validator_->Validate(token.token, req.audience.value_or(std::string_view()), *want_claims);
-  Bump(validate_requests_);
-  if (o.cache_hit) Bump(cache_hits_);
+  ServiceCounters::Bump(counters_.validate_requests);
+  if (o.cache_hit) ServiceCounters::Bump(counters_.cache_hits);
   uint8_t status = o.status;
   // A subject that would not arrive unchanged upstream is no subject to
   // pass on: refuse rather than let the request through as someone else.
   if (status == kStatusOk && !SafeHeaderValue(o.subject)) status = kStatusMalformed;
-  CountStatus(status);
+  counters_.CountStatus(status);
   if (status == kStatusOk) {
     AppendAllowed(common, o.subject, o.exp,
                   *want_claims ? std::optional<std::string_view>(o.claims) : std::nullopt, out);
@@ -122,7 +114,7 @@ size_t HttpService::Handle(std::string_view in, std::string* out, bool* close) {
     }
     if (answered++ == 0) start = options_.clock();
     if (st == ParseStatus::kError) {
-      Bump(protocol_errors_);
+      ServiceCounters::Bump(counters_.protocol_errors);
       ResponseCommon common = Common(req);
       AppendError(common, error, out);
       *close = true;
@@ -140,23 +132,8 @@ size_t HttpService::Handle(std::string_view in, std::string* out, bool* close) {
       break;
     }
   }
-  if (answered > 0) latency_.Record(options_.clock() - start, answered);
+  if (answered > 0) counters_.latency.Record(options_.clock() - start, answered);
   return pos;
-}
-
-ServiceStats HttpService::stats() const {
-  ServiceStats s;
-  s.validate_requests = validate_requests_.load(std::memory_order_relaxed);
-  s.ping_requests = ping_requests_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < ServiceStats::kStatusCount; ++i) {
-    s.responses_by_status[i] = responses_by_status_[i].load(std::memory_order_relaxed);
-  }
-  s.responses_other_status = responses_other_status_.load(std::memory_order_relaxed);
-  s.protocol_errors = protocol_errors_.load(std::memory_order_relaxed);
-  s.missing_token = missing_token_.load(std::memory_order_relaxed);
-  s.cache_hits = cache_hits_.load(std::memory_order_relaxed);
-  s.latency = latency_.Snapshot();
-  return s;
 }
 
 }  // namespace tokend::server::http

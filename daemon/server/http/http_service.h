@@ -69,7 +69,7 @@ class HttpService final : public ProtocolHandler {
   HttpService& operator=(const HttpService&) = delete;
 
   size_t Handle(std::string_view in, std::string* out, bool* close) override;
-  ServiceStats stats() const override;
+  ServiceStats stats() const override { return counters_.Snapshot(); }
 
  private:
   static void Bump(std::atomic<uint64_t>& c) {
@@ -78,7 +78,6 @@ class HttpService final : public ProtocolHandler {
   // Answers one complete request; false when it was refused with a 400
   // (the connection then closes).
   bool Answer(const HttpRequest& req, std::string* out);
-  void CountStatus(uint8_t status);
   ResponseCommon Common(const HttpRequest& req);
 
   std::unique_ptr<RequestValidator> validator_;
@@ -89,14 +88,7 @@ class HttpService final : public ProtocolHandler {
   int64_t date_second_ = -1;
   std::string date_;  // IMF-fixdate of date_second_
 
-  std::atomic<uint64_t> validate_requests_{0};
-  std::atomic<uint64_t> ping_requests_{0};
-  std::array<std::atomic<uint64_t>, ServiceStats::kStatusCount> responses_by_status_{};
-  std::atomic<uint64_t> responses_other_status_{0};
-  std::atomic<uint64_t> protocol_errors_{0};
-  std::atomic<uint64_t> missing_token_{0};
-  std::atomic<uint64_t> cache_hits_{0};
-  LatencyRecorder latency_;
+  ServiceCounters counters_;
 };
 
 }  // namespace tokend::server::http
