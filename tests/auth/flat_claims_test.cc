@@ -124,8 +124,11 @@ TEST(FlatClaimsTest, NeverReadsAStringPastTheEnd) {
 // them, ClaimsParser must answer exactly as the DOM parser alone does.
 TEST(FlatClaimsTest, AgreesWithTheDomParserOnRandomDocuments) {
   std::mt19937 rng(20261123);
-  const std::vector<std::string> names = {"exp", "nbf", "iat", "iss", "sub",       "aud",
-                                          "jti", "x",   "y",   "",    "\\u0065xp", "sc\\\"ope"};
+  const std::vector<std::string> names = {"exp", "nbf", "iat", "iss", "sub", "aud", "jti", "x", "y",
+                                          "", "\\u0065xp", "sc\\\"ope",
+                                          // Three raw bytes, as registered names have, that
+                                          // are not plain: the short-name path must decline.
+                                          "abc", "e\x01p", "\\\\x", "\xc3\xa9x"};
   const std::vector<std::string> values = {
       "1",
       "-7",
