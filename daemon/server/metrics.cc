@@ -1,50 +1,27 @@
 #include "daemon/server/metrics.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdio>
-#include <type_traits>
 
 #include "daemon/server/http/auth_mapping.h"
 #include "daemon/server/latency.h"
+#include "daemon/util/str_append.h"
 
 namespace tokend::server {
 namespace {
-
-// Appends each piece; numbers in decimal.
-void Put(std::string* out, std::string_view s) { out->append(s); }
-void Put(std::string* out, const char* s) { out->append(s); }
-void Put(std::string* out, const std::string& s) { out->append(s); }
-template <typename N>
-requires std::is_integral_v<N>
-void Put(std::string* out, N n) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), n);
-  out->append(buf, r.ptr);
-}
-template <typename... Args>
-void Append(std::string* out, const Args&... args) {
-  (Put(out, args), ...);
-}
-template <typename... Args>
-std::string Cat(const Args&... args) {
-  std::string s;
-  Append(&s, args...);
-  return s;
-}
 
 constexpr int kFirstOctave = 8;  // 256 ns
 constexpr int kLastOctave = 30;  // 2^30 ns
 
 void Family(std::string_view name, std::string_view type, std::string_view help, std::string* out) {
-  Append(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+  StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
 void Sample(std::string_view name, std::string_view labels, uint64_t value, std::string* out) {
   if (labels.empty()) {
-    Append(out, name, " ", value, "\n");
+    StrAppend(out, name, " ", value, "\n");
   } else {
-    Append(out, name, "{", labels, "} ", value, "\n");
+    StrAppend(out, name, "{", labels, "} ", value, "\n");
   }
 }
 
@@ -61,7 +38,7 @@ std::string Seconds(uint64_t ns) {
 
 std::string Label(std::string_view key, std::string_view value) {
   // Label values here are fixed names: no escaping needed.
-  return Cat(key, "=\"", value, "\"");
+  return StrCat(key, "=\"", value, "\"");
 }
 
 }  // namespace
@@ -88,11 +65,13 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
     const std::string proto = Label("protocol", m.protocols[p]);
     for (size_t i = 0; i < ServiceStats::kStatusCount; ++i) {
       Sample("tokend_requests_total",
-             Cat(proto, ",", Label("status", http::StatusName(static_cast<uint8_t>(i)))),
+             StrCat(proto, ",", Label("status", http::StatusName(static_cast<uint8_t>(i)))),
              s.responses_by_status[i], out);
     }
-    Sample("tokend_requests_total", Cat(proto, ",status=\"OTHER\""), s.responses_other_status, out);
-    Sample("tokend_requests_total", Cat(proto, ",status=\"MISSING_TOKEN\""), s.missing_token, out);
+    Sample("tokend_requests_total", StrCat(proto, ",status=\"OTHER\""), s.responses_other_status,
+           out);
+    Sample("tokend_requests_total", StrCat(proto, ",status=\"MISSING_TOKEN\""), s.missing_token,
+           out);
   }
 
   Family("tokend_protocol_errors_total", "counter",
@@ -120,11 +99,11 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
     const LatencySnapshot& l = m.loop.endpoints[p].latency;
     const std::string proto = Label("protocol", m.protocols[p]);
     for (uint64_t b : bounds) {
-      Sample("tokend_request_duration_seconds_bucket", Cat(proto, ",le=\"", Seconds(b), "\""),
+      Sample("tokend_request_duration_seconds_bucket", StrCat(proto, ",le=\"", Seconds(b), "\""),
              l.CountBelow(b), out);
     }
-    Sample("tokend_request_duration_seconds_bucket", Cat(proto, ",le=\"+Inf\""), l.count, out);
-    Append(out, "tokend_request_duration_seconds_sum{", proto, "} ", Seconds(l.sum_ns), "\n");
+    Sample("tokend_request_duration_seconds_bucket", StrCat(proto, ",le=\"+Inf\""), l.count, out);
+    StrAppend(out, "tokend_request_duration_seconds_sum{", proto, "} ", Seconds(l.sum_ns), "\n");
     Sample("tokend_request_duration_seconds_count", proto, l.count, out);
   }
 
@@ -150,7 +129,7 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
   Sample("tokend_revoked_entries", "", m.revoked_entries, out);
   Family("tokend_keys_loaded_timestamp_seconds", "gauge",
          "When the key set in force was loaded (seconds since the epoch).", out);
-  Append(out, "tokend_keys_loaded_timestamp_seconds ", m.last_reload_unix, "\n");
+  StrAppend(out, "tokend_keys_loaded_timestamp_seconds ", m.last_reload_unix, "\n");
 
   const LoopStats& l = m.loop;
   Family("tokend_connections_open", "gauge", "Client connections open, all sockets.", out);

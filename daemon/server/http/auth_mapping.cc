@@ -3,9 +3,9 @@
 #include <time.h>
 
 #include <array>
-#include <charconv>
 #include <cstdio>
-#include <type_traits>
+
+#include "daemon/util/str_append.h"
 
 namespace tokend::server::http {
 namespace {
@@ -15,21 +15,6 @@ constexpr std::array<std::string_view, 13> kStatusNames = {
     "EXPIRED",   "NOT_YET_VALID", "AUDIENCE_MISMATCH",  "ISSUER_MISMATCH", "REVOKED",
     "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER",
 };
-
-// Appends each piece; numbers in decimal.
-void Put(std::string* out, std::string_view s) { out->append(s); }
-void Put(std::string* out, const char* s) { out->append(s); }
-template <typename N>
-requires std::is_integral_v<N>
-void Put(std::string* out, N n) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof(buf), n);
-  out->append(buf, r.ptr);
-}
-template <typename... Args>
-void Append(std::string* out, const Args&... args) {
-  (Put(out, args), ...);
-}
 
 bool IsWs(char c) { return c == ' ' || c == '\t'; }
 
@@ -85,19 +70,19 @@ void AppendStatusLine(int code, std::string* out) {
       reason = "Unknown";
       break;
   }
-  Append(out, "HTTP/1.1 ", code, " ", reason, "\r\n");
+  StrAppend(out, "HTTP/1.1 ", code, " ", reason, "\r\n");
 }
 
 // Date, Connection, and Content-Length (always: a keep-alive client needs
 // it to find the next response).
 void AppendCommon(const ResponseCommon& c, size_t content_length, std::string* out) {
-  if (!c.date.empty()) Append(out, "Date: ", c.date, "\r\n");
+  if (!c.date.empty()) StrAppend(out, "Date: ", c.date, "\r\n");
   if (c.close) {
     out->append("Connection: close\r\n");
   } else if (c.keep_alive_header) {
     out->append("Connection: keep-alive\r\n");
   }
-  Append(out, "Content-Length: ", content_length, "\r\n");
+  StrAppend(out, "Content-Length: ", content_length, "\r\n");
 }
 
 }  // namespace
@@ -233,7 +218,7 @@ void AppendAllowed(const ResponseCommon& c, std::string_view subject, int64_t ex
                    std::optional<std::string_view> claims, std::string* out) {
   AppendStatusLine(200, out);
   AppendCommon(c, 0, out);
-  Append(out, "X-Auth-Subject: ", subject, "\r\nX-Auth-Expires: ", exp, "\r\n");
+  StrAppend(out, "X-Auth-Subject: ", subject, "\r\nX-Auth-Expires: ", exp, "\r\n");
   if (claims.has_value()) {
     out->append("X-Auth-Claims: ");
     Base64UrlEncode(*claims, out);
@@ -246,10 +231,10 @@ void AppendRefused(const ResponseCommon& c, uint8_t status, std::string* out) {
   const std::string_view name = StatusName(status);
   AppendStatusLine(401, out);
   AppendCommon(c, 0, out);
-  Append(out,
-         "WWW-Authenticate: Bearer realm=\"tokend\", error=\"invalid_token\", "
-         "error_description=\"",
-         name, "\"\r\nx-ext-auth-reason: ", name, "\r\n\r\n");
+  StrAppend(out,
+            "WWW-Authenticate: Bearer realm=\"tokend\", error=\"invalid_token\", "
+            "error_description=\"",
+            name, "\"\r\nx-ext-auth-reason: ", name, "\r\n\r\n");
 }
 
 void AppendMissingToken(const ResponseCommon& c, std::string* out) {
@@ -272,7 +257,7 @@ void AppendText(const ResponseCommon& c, int code, std::string_view content_type
                 std::string_view body, bool head_only, std::string* out) {
   AppendStatusLine(code, out);
   AppendCommon(c, body.size(), out);
-  Append(out, "Content-Type: ", content_type, "\r\n\r\n");
+  StrAppend(out, "Content-Type: ", content_type, "\r\n\r\n");
   if (!head_only) out->append(body);
 }
 
