@@ -27,24 +27,14 @@
 #include "daemon/server/codec.h"
 #include "daemon/server/connection.h"
 #include "daemon/server/service.h"
+#include "tests/fuzz/stream_split.h"
 #include "tests/server/fake_validator.h"
 
 namespace {
 
 using namespace tokend;
 
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
-
-struct Outcome {
-  std::string out;
-  bool closed = false;
-};
+using tokend::fuzz::Outcome;
 
 // Service::HandleFrames over a buffer that accumulates the reads.
 Outcome FeedService(std::string_view stream, const std::vector<size_t>& cuts) {
@@ -142,27 +132,13 @@ void CheckResponses(std::string_view stream, const Outcome& r) {
   FUZZ_CHECK(r.closed == saw_error);
 }
 
-std::vector<size_t> Cuts(size_t size, uint8_t seed) {
-  std::vector<size_t> cuts;
-  uint32_t x = 0x9e3779b9u ^ seed;
-  size_t left = size;
-  while (left > 0) {
-    x = x * 1664525u + 1013904223u;
-    // Mostly short reads, now and then a long one.
-    const size_t n = (x >> 28) == 0 ? (x >> 8) % 70000 + 1 : (x >> 8) % 40 + 1;
-    cuts.push_back(n < left ? n : left);
-    left -= cuts.back();
-  }
-  return cuts;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::vector<size_t> whole = {stream.size()};
-  const std::vector<size_t> chunks = Cuts(stream.size(), data[0]);
+  const std::vector<size_t> chunks = tokend::fuzz::Cuts(stream.size(), data[0]);
 
   const Outcome ref = FeedService(stream, whole);
   CheckResponses(stream, ref);

@@ -28,24 +28,14 @@
 #include "daemon/server/http/auth_mapping.h"
 #include "daemon/server/http/http_service.h"
 #include "daemon/server/http/request_parser.h"
+#include "tests/fuzz/stream_split.h"
 #include "tests/server/fake_validator.h"
 
 namespace {
 
 using namespace tokend::server;
 
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
-
-struct Outcome {
-  std::string out;
-  bool closed = false;
-};
+using tokend::fuzz::Outcome;
 
 uint64_t ZeroClock() { return 0; }
 
@@ -180,19 +170,6 @@ void CheckParser(std::string_view stream, bool small) {
   FUZZ_CHECK(req.authorization == first.authorization);
 }
 
-std::vector<size_t> Cuts(size_t size, uint8_t seed) {
-  std::vector<size_t> cuts;
-  uint32_t x = 0x9e3779b9u ^ seed;
-  size_t left = size;
-  while (left > 0) {
-    x = x * 1664525u + 1013904223u;
-    const size_t n = (x >> 28) == 0 ? (x >> 8) % 70000 + 1 : (x >> 8) % 40 + 1;
-    cuts.push_back(n < left ? n : left);
-    left -= cuts.back();
-  }
-  return cuts;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -200,7 +177,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view stream(reinterpret_cast<const char*>(data) + 1, size - 1);
   const bool small = (data[0] & 1) != 0;
   const std::vector<size_t> whole = {stream.size()};
-  const std::vector<size_t> chunks = Cuts(stream.size(), data[0]);
+  const std::vector<size_t> chunks = tokend::fuzz::Cuts(stream.size(), data[0]);
 
   CheckParser(stream, small);
   const Outcome ref = FeedService(stream, whole, small);
