@@ -1,5 +1,6 @@
 #include "daemon/server/connection.h"
 
+#include <algorithm>
 #include <cassert>
 #include <utility>
 
@@ -10,17 +11,41 @@ namespace {
 // idle connections do not each keep a burst's worth of memory.
 constexpr size_t kKeepCapacity = 64 * 1024;
 
-void ReleaseIfLarge(std::string& s) {
-  if (s.empty() && s.capacity() > kKeepCapacity) std::string().swap(s);
+void ReleaseIfLarge(std::string& s, size_t keep) {
+  if (s.empty() && s.capacity() > keep) std::string().swap(s);
+}
+
+// The heap bytes behind `s` (none while it fits in the string itself).
+size_t HeapBytes(const std::string& s) {
+  static const size_t kInline = std::string().capacity();
+  return s.capacity() > kInline ? s.capacity() + 1 : 0;
 }
 
 }  // namespace
 
-Connection::Connection(int fd, size_t max_unsent_bytes, TimePoint now)
-    : fd_(fd), max_unsent_(max_unsent_bytes), partial_since_(now), drain_since_(now) {}
+Connection::Connection(int fd, size_t max_unsent_bytes, TimePoint now, BufferBudget* budget)
+    : fd_(fd),
+      max_unsent_(max_unsent_bytes),
+      budget_(budget),
+      partial_since_(now),
+      output_since_(now),
+      drain_since_(now) {}
+
+Connection::~Connection() {
+  if (budget_ != nullptr) budget_->Add(-static_cast<int64_t>(accounted_));
+}
 
 void Connection::OnInput(std::string_view data, ProtocolHandler& handler, TimePoint now) {
   if (draining() || data.empty()) return;
+  if (paused_ || held_) {
+    // Not read, only kept: a paused connection answers nothing more until
+    // its output has gone (HandleHeld()).
+    input_.append(data);
+    held_ = true;
+    Account();
+    return;
+  }
+  const bool had_output = unsent() > 0;
   bool close = false;
   if (input_.empty()) {
     // Fast path: frames are answered straight from the read buffer; only an
@@ -43,14 +68,37 @@ void Connection::OnInput(std::string_view data, ProtocolHandler& handler, TimePo
     input_.clear();
     StartDrain(DrainReason::kProtocolError, now);
   }
-  ReleaseIfLarge(input_);
+  if (!had_output && unsent() > 0) output_since_ = now;
+  Account();
+  UpdatePause(now);
+}
+
+void Connection::HandleHeld(ProtocolHandler& handler, TimePoint now) {
+  if (!held_ || paused_) return;
+  held_ = false;
+  // Bytes held were received before any end of stream or stop: they are
+  // answered as they would have been without the pause.
+  if (drain_reason_ != DrainReason::kProtocolError) {
+    const bool had_output = unsent() > 0;
+    bool close = false;
+    const size_t n = handler.Handle(input_, &pending_, &close);
+    input_.erase(0, n);
+    partial_since_ = now;
+    if (close) StartDrain(DrainReason::kProtocolError, now);
+    if (!had_output && unsent() > 0) output_since_ = now;
+  }
+  // A draining connection reads nothing more: an incomplete frame is dropped.
+  if (draining()) input_.clear();
+  Account();
   UpdatePause(now);
 }
 
 void Connection::OnPeerClosed(TimePoint now) {
-  input_.clear();
-  ReleaseIfLarge(input_);
+  // Bytes held while paused are answered by HandleHeld(), which then drops
+  // what is left of them.
+  if (!held_) input_.clear();
   StartDrain(DrainReason::kPeerClosed, now);
+  Account();
 }
 
 void Connection::StartDrain(DrainReason reason, TimePoint now) {
@@ -74,27 +122,45 @@ std::string_view Connection::PrepareSend() {
     sending_.append(pending_);
     pending_.clear();
   }
+  Account();
   return std::string_view(sending_).substr(sent_);
 }
 
 void Connection::OnSent(size_t n, TimePoint now) {
   assert(sent_ + n <= sending_.size());
   sent_ += n;
+  if (n > 0) output_since_ = now;
   if (sent_ == sending_.size()) {
     sending_.clear();
     sent_ = 0;
-    ReleaseIfLarge(sending_);
-    ReleaseIfLarge(pending_);
   }
+  Account();
   UpdatePause(now);
+}
+
+void Connection::Account() {
+  const bool tight = budget_ != nullptr && budget_->over();
+  // Under pressure an emptied buffer keeps nothing.
+  const size_t keep = tight ? 0 : kKeepCapacity;
+  if (!held_) ReleaseIfLarge(input_, keep);
+  ReleaseIfLarge(sending_, keep);
+  ReleaseIfLarge(pending_, keep);
+  const size_t now_held = HeapBytes(input_) + HeapBytes(sending_) + HeapBytes(pending_);
+  if (budget_ != nullptr && now_held != accounted_) {
+    budget_->Add(static_cast<int64_t>(now_held) - static_cast<int64_t>(accounted_));
+  }
+  accounted_ = now_held;
 }
 
 void Connection::UpdatePause(TimePoint now) {
   const size_t u = unsent();
-  if (!paused_ && u > max_unsent_) {
+  const size_t cap = budget_ != nullptr && budget_->over()
+                         ? std::min(max_unsent_, kTightUnsentBytes)
+                         : max_unsent_;
+  if (!paused_ && u > cap) {
     paused_ = true;
     ++pause_count_;
-  } else if (paused_ && u <= max_unsent_ / 2) {
+  } else if (paused_ && u <= cap / 2) {
     paused_ = false;
     // The frame timer counts only time spent reading.
     if (!input_.empty()) partial_since_ = now;
@@ -103,7 +169,11 @@ void Connection::UpdatePause(TimePoint now) {
 
 Connection::TimerAction Connection::CheckTimers(TimePoint now,
                                                 std::chrono::milliseconds frame_timeout,
-                                                std::chrono::milliseconds drain_timeout) const {
+                                                std::chrono::milliseconds drain_timeout,
+                                                std::chrono::milliseconds write_stall) const {
+  if (write_stall.count() > 0 && unsent() > 0 && now - output_since_ > write_stall) {
+    return TimerAction::kWriteStall;
+  }
   if (draining()) {
     return now - drain_since_ > drain_timeout ? TimerAction::kDrainTimeout : TimerAction::kNone;
   }

@@ -13,15 +13,26 @@
 //
 // Reading stops when the unsent output exceeds `max_unsent_bytes` (a client
 // that does not read its responses gets no more of its requests read) and
-// resumes once the unsent output is down to half of that.
+// resumes once the unsent output is down to half of that. With a shared
+// BufferBudget that is over its limit, the cap drops to kTightUnsentBytes:
+// while the daemon as a whole holds too much, no connection with more than
+// that unsent gets more of its requests read. Bytes that arrive while paused
+// (an io_uring receive already under way) are kept, not answered, until the
+// pause lifts (HandleHeld()).
+//
+// A write stall: output that has not moved for `write_stall` (CheckTimers())
+// closes the connection; a client that never reads cannot hold its buffers
+// forever.
 //
 // Thread-safety: none; a Connection belongs to one worker. Ownership: the
 // loop owns the Connection and its descriptor; time is passed in.
 #ifndef TOKEND_DAEMON_SERVER_CONNECTION_H_
 #define TOKEND_DAEMON_SERVER_CONNECTION_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,6 +40,32 @@
 #include "daemon/server/service.h"
 
 namespace tokend::server {
+
+// BufferBudget
+//
+// The bytes of buffer memory (string capacities: input and output) held by
+// every Connection that shares it, against a limit (0 = none). Each
+// Connection adds what it grows and gives back what it frees, including at
+// destruction. Thread-safe (relaxed atomics: the figure steers pauses, it
+// orders nothing).
+class BufferBudget {
+ public:
+  explicit BufferBudget(size_t limit) : limit_(limit) {}
+  BufferBudget(const BufferBudget&) = delete;
+  BufferBudget& operator=(const BufferBudget&) = delete;
+
+  void Add(int64_t delta) { used_.fetch_add(delta, std::memory_order_relaxed); }
+  size_t used() const {
+    const int64_t u = used_.load(std::memory_order_relaxed);
+    return u > 0 ? static_cast<size_t>(u) : 0;
+  }
+  size_t limit() const { return limit_; }
+  bool over() const { return limit_ != 0 && used() > limit_; }
+
+ private:
+  const size_t limit_;
+  std::atomic<int64_t> used_{0};
+};
 
 class Connection {
  public:
@@ -51,9 +88,15 @@ class Connection {
     kNone,
     kFrameTimeout,  // start draining (reason kFrameTimeout)
     kDrainTimeout,  // draining took too long: close now, unsent output lost
+    kWriteStall,    // unsent output has not moved for write_stall: close now
   };
 
-  Connection(int fd, size_t max_unsent_bytes, TimePoint now);
+  // The unsent-output cap while the budget is over its limit.
+  static constexpr size_t kTightUnsentBytes = 4096;
+
+  // `budget` (may be null: no shared limit) must outlive the Connection.
+  Connection(int fd, size_t max_unsent_bytes, TimePoint now, BufferBudget* budget = nullptr);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -66,8 +109,17 @@ class Connection {
   // answered into the output, an incomplete one is kept. A handler asking
   // to close (a protocol error, or an HTTP request that ends its
   // connection) starts draining (kProtocolError) and drops everything after
-  // the bytes it consumed. Bytes arriving while draining are dropped.
+  // the bytes it consumed. Bytes arriving while draining are dropped; bytes
+  // arriving while paused are kept unread until HandleHeld().
   void OnInput(std::string_view data, ProtocolHandler& handler, TimePoint now);
+
+  // HandleHeld()
+  //
+  // Once the pause has lifted, answers the bytes OnInput() kept while
+  // paused (as OnInput() would have). Does nothing otherwise.
+  void HandleHeld(ProtocolHandler& handler, TimePoint now);
+  // True when bytes kept while paused wait for HandleHeld().
+  bool has_held_input() const { return held_; }
 
   // OnPeerClosed()
   //
@@ -112,26 +164,42 @@ class Connection {
 
   // CheckTimers()
   //
-  // kFrameTimeout when an incomplete frame has waited longer than
-  // `frame_timeout` while the connection was reading (time spent paused by
-  // the unsent cap does not count); kDrainTimeout when the connection has
-  // been draining longer than `drain_timeout`.
+  // kWriteStall when output has been unsent and none of it went out for
+  // longer than `write_stall` (zero: never); else kFrameTimeout when an
+  // incomplete frame has waited longer than `frame_timeout` while the
+  // connection was reading (time spent paused by the unsent cap does not
+  // count); kDrainTimeout when the connection has been draining longer than
+  // `drain_timeout`.
   TimerAction CheckTimers(TimePoint now, std::chrono::milliseconds frame_timeout,
-                          std::chrono::milliseconds drain_timeout) const;
+                          std::chrono::milliseconds drain_timeout,
+                          std::chrono::milliseconds write_stall = {}) const;
+
+  // The buffer memory this connection holds (counted in its budget).
+  size_t buffered_bytes() const { return accounted_; }
 
   // Times the connection was paused by the unsent cap (for stats).
   uint64_t pause_count() const { return pause_count_; }
 
  private:
   void UpdatePause(TimePoint now);
+  // Brings the budget up to date with the buffers' capacities; releases
+  // emptied buffers first.
+  void Account();
+  void Answer(ProtocolHandler& handler, TimePoint now);
 
   int fd_;
   size_t max_unsent_;
-  std::string input_;        // bytes of one incomplete frame (never a whole one)
+  BufferBudget* budget_;  // may be null
+  size_t accounted_ = 0;  // what this connection has added to budget_
+  // Bytes of one incomplete frame (never a whole one), unless held_: then
+  // bytes received while paused, not yet given to the handler.
+  std::string input_;
+  bool held_ = false;
   TimePoint partial_since_;  // when the first byte of input_ arrived
   std::string sending_;      // output handed to the last PrepareSend()
   size_t sent_ = 0;          // bytes of sending_ already sent
   std::string pending_;      // output produced since
+  TimePoint output_since_;   // last time output went out or began waiting
   bool paused_ = false;
   uint64_t pause_count_ = 0;
   DrainReason drain_reason_ = DrainReason::kNone;

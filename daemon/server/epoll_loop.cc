@@ -36,7 +36,6 @@ namespace {
 
 using internal::ErrnoMessage;
 using internal::LoopCore;
-using internal::WorkerCounters;
 using Clock = Connection::Clock;
 using TimePoint = Connection::TimePoint;
 
@@ -53,7 +52,6 @@ constexpr uint32_t GenOf(uint64_t u) { return static_cast<uint32_t>(u >> 32); }
 
 constexpr int kMaxEvents = 256;
 constexpr int kAcceptsPerWake = 64;
-constexpr int kStopReads = 64;
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 absl::Status EpollError(int err, const char* what) {
@@ -62,8 +60,7 @@ absl::Status EpollError(int err, const char* what) {
 
 class EpollWorker {
  public:
-  EpollWorker(LoopCore& core, int index)
-      : core_(core), index_(index), counters_(core.counters(index)) {}
+  EpollWorker(LoopCore& core, int index) : core_(core), index_(index) {}
   EpollWorker(const EpollWorker&) = delete;
   EpollWorker& operator=(const EpollWorker&) = delete;
   ~EpollWorker();
@@ -75,9 +72,10 @@ class EpollWorker {
     std::unique_ptr<Connection> conn;
     ProtocolHandler* handler = nullptr;  // its endpoint's, this worker's
     uint32_t gen = 0;
-    uint32_t events = 0;  // the interest registered with epoll
-    bool dirty = false;
-    bool force_close = false;
+    uid_t uid = 0;             // the peer's, for LoopCore::Release()
+    uint32_t events = 0;       // the interest registered with epoll
+    bool dirty = false;        // on the SlotTable's dirty list
+    bool force_close = false;  // close without sending the rest
     uint64_t pauses_seen = 0;
   };
 
@@ -86,19 +84,15 @@ class EpollWorker {
   void SetListening(bool on);
   void OnConnEvent(uint64_t tag, uint32_t events);
   void BeginStop();
-  void MarkDirty(uint32_t i);
-  void FlushDirty();
   void Update(uint32_t i);
   void FinishClose(uint32_t i);
   void Sweep();
 
   LoopCore& core_;
   const int index_;
-  WorkerCounters& counters_;
   int epfd_ = -1;
   std::vector<ProtocolHandler*> handlers_;  // by endpoint
   internal::SlotTable<Slot> slots_;
-  std::vector<uint32_t> dirty_;
   std::vector<char> buf_;
   TimePoint now_;
 
@@ -115,7 +109,7 @@ EpollWorker::~EpollWorker() {
     Slot& s = slots_.at(i);
     if (s.conn != nullptr) {
       ::close(s.conn->fd());
-      core_.Release(index_);
+      core_.Release(index_, s.uid);
       s.conn.reset();
     }
   }
@@ -196,7 +190,7 @@ absl::Status EpollWorker::Run() {
       Sweep();
       next_tick = now_ + tick;
     }
-    FlushDirty();
+    slots_.FlushDirty([this](uint32_t i) { Update(i); });
   }
   return fatal_;
 }
@@ -217,13 +211,16 @@ void EpollWorker::AcceptSome(size_t endpoint) {
       accept_retry_at_ = now_ + kAcceptRetry;
       return;
     }
-    if (slots_.live() >= kMaxSlots || core_.Admit(index_, fd) != LoopCore::Admission::kAdmitted) {
+    uid_t uid = 0;
+    if (slots_.live() >= kMaxSlots ||
+        core_.Admit(index_, fd, &uid) != LoopCore::Admission::kAdmitted) {
       ::close(fd);
       continue;
     }
     const uint32_t i = slots_.Allocate();
     Slot& s = slots_.at(i);
-    s.conn = std::make_unique<Connection>(fd, core_.options().max_unsent_bytes, now_);
+    s.conn = core_.NewConnection(fd, now_);
+    s.uid = uid;
     s.handler = handlers_[endpoint];
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -254,7 +251,7 @@ void EpollWorker::OnConnEvent(uint64_t tag, uint32_t events) {
   }
   // EPOLLOUT, or a hang-up on a connection that is not reading: the send in
   // Update() makes progress or finds the error.
-  MarkDirty(i);
+  slots_.MarkDirty(i);
 }
 
 void EpollWorker::BeginStop() {
@@ -262,42 +259,22 @@ void EpollWorker::BeginStop() {
   stop_deadline_ = now_ + core_.options().drain_timeout;
   accept_retry_ = false;
   SetListening(false);
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_.at(i).conn != nullptr) MarkDirty(i);
-  }
-}
-
-void EpollWorker::MarkDirty(uint32_t i) {
-  Slot& s = slots_.at(i);
-  if (!s.dirty) {
-    s.dirty = true;
-    dirty_.push_back(i);
-  }
-}
-
-void EpollWorker::FlushDirty() {
-  for (uint32_t i : dirty_) {
-    slots_.at(i).dirty = false;
-    Update(i);
-  }
-  dirty_.clear();
+  slots_.MarkAllDirty();
 }
 
 void EpollWorker::Update(uint32_t i) {
   Slot& s = slots_.at(i);
   if (s.conn == nullptr) return;
   Connection& c = *s.conn;
-  if (stopping_ && !s.force_close && !c.draining()) {
-    if (!LoopCore::ReadAvailable(c, *s.handler, buf_, now_, kStopReads)) {
-      s.force_close = true;
-    } else {
-      c.StartDrain(Connection::DrainReason::kStopping, now_);
-    }
+  if (stopping_ && !s.force_close && !c.draining() &&
+      !LoopCore::DrainForStop(c, *s.handler, buf_, now_)) {
+    s.force_close = true;
   }
   if (s.force_close) {
     FinishClose(i);
     return;
   }
+  core_.AfterIo(index_, c, *s.handler, &s.pauses_seen, now_);
   if (c.unsent() > 0) {
     const std::string_view out = c.PrepareSend();
     const ssize_t n = ::send(c.fd(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -308,10 +285,9 @@ void EpollWorker::Update(uint32_t i) {
       return;
     }
   }
-  if (c.pause_count() != s.pauses_seen) {
-    WorkerCounters::Bump(counters_.read_pauses, c.pause_count() - s.pauses_seen);
-    s.pauses_seen = c.pause_count();
-  }
+  // The send may have lifted a pause: answer what was held, and count a
+  // pause it brought.
+  core_.AfterIo(index_, c, *s.handler, &s.pauses_seen, now_);
   if (c.ShouldClose()) {
     FinishClose(i);
     return;
@@ -332,7 +308,7 @@ void EpollWorker::Update(uint32_t i) {
 void EpollWorker::FinishClose(uint32_t i) {
   Slot& s = slots_.at(i);
   ::close(s.conn->fd());  // also leaves the epoll set
-  core_.Release(index_);
+  core_.Release(index_, s.uid);
   slots_.Free(i);
 }
 
@@ -345,7 +321,7 @@ void EpollWorker::Sweep() {
         core_.SweepConnection(index_, *s.conn, now_, past_stop_deadline);
     if (r == LoopCore::SweepResult::kNone) continue;
     s.force_close = r == LoopCore::SweepResult::kClose;
-    MarkDirty(i);
+    slots_.MarkDirty(i);
   }
   if (accept_retry_ && !stopping_ && now_ >= accept_retry_at_) {
     accept_retry_ = false;

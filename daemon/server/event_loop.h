@@ -18,7 +18,13 @@
 //   - A protocol error is answered (after the responses before it) and the
 //     connection then closes; nothing after the bad frame is answered.
 //   - A connection whose unsent responses exceed max_unsent_bytes is not
-//     read from until they are down to half of that; an incomplete frame
+//     read from until they are down to half of that; while the buffers of
+//     all connections together exceed max_buffered_bytes, the same holds
+//     above Connection::kTightUnsentBytes (connection.h); a connection
+//     whose unsent output has not moved for write_stall_timeout is closed;
+//     one uid holds at most max_connections_per_uid places, and the last
+//     eighth of max_connections goes to users holding few (accept_policy.h);
+//     an incomplete frame
 //     older than frame_timeout closes its connection; past max_connections
 //     a new connection is closed at once; a peer the allow lists refuse is
 //     closed at once. None of this touches any other connection.
@@ -62,8 +68,17 @@ inline constexpr size_t kMaxEndpoints = 8;
 
 struct LoopOptions {
   int threads = 1;
-  size_t max_connections = 16384;                  // across all workers
-  size_t max_unsent_bytes = 1 << 20;               // per connection: stop reading above this
+  size_t max_connections = 16384;     // across all workers
+  size_t max_unsent_bytes = 1 << 20;  // per connection: stop reading above this
+  // All connections' buffers together; above this every connection stops
+  // reading while it has more than Connection::kTightUnsentBytes unsent.
+  // 0 = no global limit.
+  size_t max_buffered_bytes = 32 << 20;
+  // Unsent output that has not moved for this long closes its connection;
+  // zero = never.
+  std::chrono::milliseconds write_stall_timeout{30000};
+  // Places one peer uid may hold; 0 = no per-uid cap (and no reserve).
+  size_t max_connections_per_uid = 0;
   std::chrono::milliseconds frame_timeout{10000};  // an incomplete frame may sit this long
   std::chrono::milliseconds drain_timeout{5000};   // Stop(): time to answer what was received
   // Peer credential allow lists (SO_PEERCRED at accept); empty = anyone the
@@ -86,6 +101,9 @@ struct LoopStats {
   uint64_t connections_open = 0;      // admitted and not yet closed
   uint64_t refused_max_connections = 0;
   uint64_t refused_peer = 0;            // refused by the allow lists
+  uint64_t refused_per_uid = 0;         // refused by max_connections_per_uid or the reserve
+  uint64_t write_stall_timeouts = 0;    // closed for output that did not move
+  uint64_t buffered_bytes = 0;          // buffer memory all connections hold now
   uint64_t frame_timeouts = 0;          // closed for an incomplete frame
   uint64_t drain_timeouts = 0;          // closed with responses still unsent
   uint64_t read_pauses = 0;             // times a connection hit max_unsent_bytes

@@ -22,8 +22,12 @@ namespace {
 // millisecond nor less often than every half second.
 std::chrono::milliseconds TickFor(const LoopOptions& o) {
   auto t = std::min(o.frame_timeout, o.drain_timeout) / 4;
+  if (o.write_stall_timeout.count() > 0) t = std::min(t, o.write_stall_timeout / 4);
   return std::clamp(t, std::chrono::milliseconds(1), std::chrono::milliseconds(500));
 }
+
+// Reads per connection at Stop(), after its loop receive ended.
+constexpr int kStopReads = 64;
 
 }  // namespace
 
@@ -55,7 +59,8 @@ absl::StatusOr<std::unique_ptr<LoopCore>> LoopCore::Create(std::vector<Endpoint>
   if (options.threads < 1) return absl::InvalidArgumentError("event loop: threads must be >= 1");
   if (options.max_connections == 0 || options.max_unsent_bytes == 0 ||
       options.recv_buffer_size == 0 || options.recv_buffers == 0 ||
-      options.frame_timeout.count() <= 0 || options.drain_timeout.count() < 0) {
+      options.frame_timeout.count() <= 0 || options.drain_timeout.count() < 0 ||
+      options.write_stall_timeout.count() < 0) {
     return absl::InvalidArgumentError("event loop: limits must be positive");
   }
   std::unique_ptr<LoopCore> core(new LoopCore(std::move(endpoints), std::move(options)));
@@ -73,7 +78,9 @@ LoopCore::LoopCore(std::vector<Endpoint> endpoints, LoopOptions options)
     : endpoints_(std::move(endpoints)),
       options_(std::move(options)),
       peer_policy_(options_.allow_uids, options_.allow_gids),
-      tick_(TickFor(options_)) {
+      tick_(TickFor(options_)),
+      accept_(options_.max_connections, options_.max_connections_per_uid),
+      budget_(options_.max_buffered_bytes) {
   for (int i = 0; i < options_.threads; ++i) {
     counters_.push_back(std::make_unique<WorkerCounters>());
   }
@@ -131,22 +138,54 @@ absl::StatusOr<std::vector<ProtocolHandler*>> LoopCore::CreateHandlers(int worke
   return made;
 }
 
-LoopCore::Admission LoopCore::Admit(int worker, int fd) {
+LoopCore::Admission LoopCore::Admit(int worker, int fd, uid_t* uid) {
   WorkerCounters& c = counters(worker);
   Admission result = Admission::kAdmitted;
   absl::Status peer;
-  if (open_.fetch_add(1, std::memory_order_relaxed) >= options_.max_connections) {
-    result = Admission::kFull;
-    WorkerCounters::Bump(c.refused_max_connections);
-  } else if (peer = CheckPeer(fd, peer_policy_); !peer.ok()) {
+  *uid = 0;
+  // The credentials are read only when something depends on them.
+  if (!peer_policy_.allows_everyone() || options_.max_connections_per_uid != 0) {
+    absl::StatusOr<PeerCredentials> creds = GetPeerCredentials(fd);
+    if (!creds.ok()) {
+      peer = creds.status();
+    } else {
+      *uid = creds->uid;
+      if (!peer_policy_.allows_everyone() && !peer_policy_.Allows(*creds)) {
+        peer =
+            absl::PermissionDeniedError(absl::StrCat("peer uid ", creds->uid, " gid ", creds->gid,
+                                                     " (pid ", creds->pid, ") is not allowed"));
+      }
+    }
+  }
+  std::string why;
+  if (!peer.ok()) {
     result = Admission::kPeerRefused;
     WorkerCounters::Bump(c.refused_peer);
+    why = std::string(peer.message());
+  } else {
+    switch (accept_.Admit(*uid)) {
+      case AcceptPolicy::Decision::kAdmit:
+        WorkerCounters::Bump(c.accepted);
+        return Admission::kAdmitted;
+      case AcceptPolicy::Decision::kFull:
+        result = Admission::kFull;
+        WorkerCounters::Bump(c.refused_max_connections);
+        why = absl::StrCat(options_.max_connections, " connections open (max_connections)");
+        break;
+      case AcceptPolicy::Decision::kUidFull:
+        result = Admission::kPerUid;
+        WorkerCounters::Bump(c.refused_per_uid);
+        why = absl::StrCat("uid ", *uid, " holds ", options_.max_connections_per_uid,
+                           " connections (max_connections_per_uid)");
+        break;
+      case AcceptPolicy::Decision::kReserved:
+        result = Admission::kPerUid;
+        WorkerCounters::Bump(c.refused_per_uid);
+        why = absl::StrCat("uid ", *uid, " holds ", accept_.open_for(*uid),
+                           " connections and only the reserve for other users is left");
+        break;
+    }
   }
-  if (result == Admission::kAdmitted) {
-    WorkerCounters::Bump(c.accepted);
-    return result;
-  }
-  open_.fetch_sub(1, std::memory_order_relaxed);
   // At most one line per second for all refusals, so that a flood of
   // connections cannot flood the log.
   const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -155,17 +194,18 @@ LoopCore::Admission LoopCore::Admit(int worker, int fd) {
   int64_t last = last_refusal_log_ns_.load(std::memory_order_relaxed);
   if (now - last >= 1'000'000'000 &&
       last_refusal_log_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
-    LogWarning(result == Admission::kFull
-                   ? absl::StrCat("connection refused: ", options_.max_connections,
-                                  " connections open (max_connections)")
-                   : absl::StrCat("connection refused: ", peer.message()));
+    LogWarning(absl::StrCat("connection refused: ", why));
   }
   return result;
 }
 
-void LoopCore::Release(int worker) {
+void LoopCore::Release(int worker, uid_t uid) {
   WorkerCounters::Bump(counters(worker).closed);
-  open_.fetch_sub(1, std::memory_order_relaxed);
+  accept_.Release(uid);
+}
+
+std::unique_ptr<Connection> LoopCore::NewConnection(int fd, Connection::TimePoint now) {
+  return std::make_unique<Connection>(fd, options_.max_unsent_bytes, now, &budget_);
 }
 
 LoopStats LoopCore::Stats() const {
@@ -180,11 +220,14 @@ LoopStats LoopCore::Stats() const {
     s.connections_open += accepted - std::min(accepted, closed);
     s.refused_max_connections += get(c->refused_max_connections);
     s.refused_peer += get(c->refused_peer);
+    s.refused_per_uid += get(c->refused_per_uid);
+    s.write_stall_timeouts += get(c->write_stall_timeouts);
     s.frame_timeouts += get(c->frame_timeouts);
     s.drain_timeouts += get(c->drain_timeouts);
     s.read_pauses += get(c->read_pauses);
     s.recv_no_buffers += get(c->recv_no_buffers);
   }
+  s.buffered_bytes = budget_.used();
   s.endpoints.resize(endpoints_.size());
   std::lock_guard<std::mutex> lock(handlers_mu_);
   for (size_t e = 0; e < handlers_.size(); ++e) {
@@ -200,7 +243,11 @@ LoopCore::SweepResult LoopCore::SweepConnection(int worker, Connection& conn,
                                                 Connection::TimePoint now,
                                                 bool past_stop_deadline) {
   WorkerCounters& counters = *counters_[worker];
-  switch (conn.CheckTimers(now, options_.frame_timeout, options_.drain_timeout)) {
+  switch (conn.CheckTimers(now, options_.frame_timeout, options_.drain_timeout,
+                           options_.write_stall_timeout)) {
+    case Connection::TimerAction::kWriteStall:
+      WorkerCounters::Bump(counters.write_stall_timeouts);
+      return SweepResult::kClose;
     case Connection::TimerAction::kFrameTimeout:
       WorkerCounters::Bump(counters.frame_timeouts);
       conn.StartDrain(Connection::DrainReason::kFrameTimeout, now);
@@ -232,6 +279,22 @@ bool LoopCore::ReadAvailable(Connection& conn, ProtocolHandler& handler, std::ve
     return errno == EAGAIN || errno == EWOULDBLOCK;
   }
   return true;
+}
+
+bool LoopCore::DrainForStop(Connection& conn, ProtocolHandler& handler, std::vector<char>& scratch,
+                            Connection::TimePoint now) {
+  if (!ReadAvailable(conn, handler, scratch, now, kStopReads)) return false;
+  conn.StartDrain(Connection::DrainReason::kStopping, now);
+  return true;
+}
+
+void LoopCore::AfterIo(int worker, Connection& conn, ProtocolHandler& handler,
+                       uint64_t* pauses_seen, Connection::TimePoint now) {
+  conn.HandleHeld(handler, now);
+  if (conn.pause_count() != *pauses_seen) {
+    WorkerCounters::Bump(counters(worker).read_pauses, conn.pause_count() - *pauses_seen);
+    *pauses_seen = conn.pause_count();
+  }
 }
 
 }  // namespace tokend::server::internal

@@ -15,6 +15,8 @@
 #ifndef TOKEND_DAEMON_SERVER_LOOP_CORE_H_
 #define TOKEND_DAEMON_SERVER_LOOP_CORE_H_
 
+#include <sys/types.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "daemon/server/accept_policy.h"
 #include "daemon/server/connection.h"
 #include "daemon/server/event_loop.h"
 #include "daemon/server/peer_auth.h"
@@ -39,6 +42,8 @@ struct WorkerCounters {
   std::atomic<uint64_t> closed{0};
   std::atomic<uint64_t> refused_max_connections{0};
   std::atomic<uint64_t> refused_peer{0};
+  std::atomic<uint64_t> refused_per_uid{0};
+  std::atomic<uint64_t> write_stall_timeouts{0};
   std::atomic<uint64_t> frame_timeouts{0};
   std::atomic<uint64_t> drain_timeouts{0};
   std::atomic<uint64_t> read_pauses{0};
@@ -85,15 +90,22 @@ class LoopCore {
   // endpoint. Fails when a factory returns null.
   absl::StatusOr<std::vector<ProtocolHandler*>> CreateHandlers(int worker);
 
-  enum class Admission { kAdmitted, kFull, kPeerRefused };
+  enum class Admission { kAdmitted, kFull, kPeerRefused, kPerUid };
   // Admit()
   //
-  // Worker only: takes one place among max_connections and checks the peer
-  // of `fd` against the allow lists. On anything but kAdmitted the place is
-  // given back, the refusal counted and logged (rate-limited); the caller
-  // closes `fd`. An admitted connection is given back with Release().
-  Admission Admit(int worker, int fd);
-  void Release(int worker);
+  // Worker only: checks the peer of `fd` against the allow lists, then
+  // takes one place from the AcceptPolicy (max_connections,
+  // max_connections_per_uid and the reserve) for the peer's uid, stored in
+  // *uid. On anything but kAdmitted nothing is taken, the refusal is
+  // counted and logged (rate-limited); the caller closes `fd`. An admitted
+  // connection is given back with Release(worker, *uid).
+  Admission Admit(int worker, int fd, uid_t* uid);
+  void Release(int worker, uid_t uid);
+
+  // A Connection for the admitted `fd`, with the loop's limits and sharing
+  // its buffer budget.
+  std::unique_ptr<Connection> NewConnection(int fd, Connection::TimePoint now);
+  const BufferBudget& budget() const { return budget_; }
 
   LoopStats Stats() const;
 
@@ -110,14 +122,33 @@ class LoopCore {
   //
   // Worker only: the periodic timeout check of one connection, counted in
   // `worker`'s counters. kDrain: a frame sat past the frame timeout, and
-  // the connection now drains; kClose: a drain ran past its deadline, or
-  // the stop deadline has passed (`past_stop_deadline`), and the caller
-  // closes it at once; kNone: nothing changed.
+  // the connection now drains; kClose: a drain ran past its deadline, the
+  // output stalled past write_stall_timeout, or the stop deadline has
+  // passed (`past_stop_deadline`), and the caller closes it at once; kNone:
+  // nothing changed.
   SweepResult SweepConnection(int worker, Connection& conn, Connection::TimePoint now,
                               bool past_stop_deadline);
 
   // How often workers sweep their connections for timeouts.
   std::chrono::milliseconds tick_interval() const { return tick_; }
+
+  // DrainForStop()
+  //
+  // Worker only: at Stop(), for a connection not yet draining whose loop
+  // receive has ended: reads what the client had already sent (see
+  // ReadAvailable()) and starts the drain (kStopping). False when the
+  // socket failed: the caller closes the connection at once.
+  static bool DrainForStop(Connection& conn, ProtocolHandler& handler, std::vector<char>& scratch,
+                           Connection::TimePoint now);
+
+  // AfterIo()
+  //
+  // Worker only: the bookkeeping both loops do on a connection they update,
+  // before deciding what to read, send or close: answers the input held
+  // while it was paused once the pause has lifted, and counts new pauses
+  // (`*pauses_seen`: the pauses already counted).
+  void AfterIo(int worker, Connection& conn, ProtocolHandler& handler, uint64_t* pauses_seen,
+               Connection::TimePoint now);
 
  private:
   LoopCore(std::vector<Endpoint> endpoints, LoopOptions options);
@@ -131,7 +162,8 @@ class LoopCore {
   std::vector<std::unique_ptr<WorkerCounters>> counters_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> ran_{false};
-  std::atomic<size_t> open_{0};  // admitted connections, all workers
+  AcceptPolicy accept_;  // admitted connections, all workers
+  BufferBudget budget_;  // their buffers
 
   mutable std::mutex handlers_mu_;
   // [endpoint][worker]; guarded by handlers_mu_.
@@ -140,12 +172,15 @@ class LoopCore {
   std::atomic<int64_t> last_refusal_log_ns_{0};
 };
 
-// A worker's connections, addressed by (slot, generation). Slot records are
-// never moved: the loops keep pointers into them only within one event.
+// A worker's connections, addressed by (slot, generation), and the list of
+// those to update after a batch of events (the dirty list: each live slot
+// at most once). Slot records are never moved: the loops keep pointers into
+// them only within one event.
 template <typename Slot>
 class SlotTable {
  public:
-  // Slot must have `std::unique_ptr<Connection> conn` and `uint32_t gen`.
+  // Slot must have `std::unique_ptr<Connection> conn`, `uint32_t gen` and
+  // `bool dirty` (true exactly while the slot is on the dirty list).
   uint32_t Allocate() {
     if (!free_.empty()) {
       const uint32_t i = free_.back();
@@ -173,9 +208,36 @@ class SlotTable {
   uint32_t size() const { return static_cast<uint32_t>(slots_.size()); }
   size_t live() const { return slots_.size() - free_.size(); }
 
+  // Puts slot `i` on the dirty list, once.
+  void MarkDirty(uint32_t i) {
+    Slot& s = *slots_[i];
+    if (!s.dirty) {
+      s.dirty = true;
+      dirty_.push_back(i);
+    }
+  }
+  // Puts every live slot on the dirty list (at Stop()).
+  void MarkAllDirty() {
+    for (uint32_t i = 0; i < size(); ++i) {
+      if (slots_[i]->conn != nullptr) MarkDirty(i);
+    }
+  }
+  // Calls update(i) for each slot on the dirty list, in the order marked,
+  // taking it off first, and empties the list. `update` may free the slot;
+  // it must not mark slots dirty.
+  template <typename F>
+  void FlushDirty(F&& update) {
+    for (uint32_t i : dirty_) {
+      slots_[i]->dirty = false;
+      update(i);
+    }
+    dirty_.clear();
+  }
+
  private:
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<uint32_t> free_;
+  std::vector<uint32_t> dirty_;
 };
 
 // "function: strerror" for logs and Status messages.

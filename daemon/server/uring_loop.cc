@@ -94,8 +94,6 @@ constexpr uint16_t kBufferGroup = 0;
 constexpr unsigned kSqEntries = 512;
 constexpr unsigned kCqEntries = 8192;
 constexpr unsigned kMaxBuffers = 32768;  // the buffer ring's tail is 16 bits
-// Reads per connection at Stop(), after its multishot receive ended.
-constexpr int kStopReads = 64;
 // After Stop(), a worker waits this long past drain_timeout for the kernel
 // to finish the operations it cancelled, then exits regardless.
 constexpr auto kExitGrace = std::chrono::seconds(1);
@@ -256,17 +254,47 @@ class UringWorker {
   absl::Status Run();
 
  private:
+  // The receive of a connection, as far as the kernel is concerned.
+  enum class Recv : uint8_t {
+    kIdle,        // no receive in the kernel
+    kArmed,       // a multishot receive is in the kernel
+    kCancelling,  // ... and a cancellation of it was queued
+  };
+  // Whether a connection is being torn down without sending the rest.
+  enum class Teardown : uint8_t {
+    kNone,       // serving, or draining its output normally
+    kForced,     // close as soon as the kernel holds nothing of it
+    kCancelled,  // ... and every operation on its descriptor was cancelled
+  };
+
+  // One connection's record. Invariants, kept by the functions that change
+  // the fields and relied on everywhere else:
+  //   1. conn == nullptr iff the slot is free; a free slot has every other
+  //      field at its default and the next generation (SlotTable::Free()).
+  //   2. recv != kIdle iff a multishot receive tagged (slot, gen) is in the
+  //      kernel; kCancelling once its cancellation was queued. Only a
+  //      completion without IORING_CQE_F_MORE makes it kIdle again.
+  //   3. send_inflight iff a send tagged (slot, gen) is in the kernel; it
+  //      points into the Connection's output, which stays unchanged until
+  //      OnSend() (Connection::PrepareSend()).
+  //   4. dirty iff the slot is on the SlotTable's dirty list.
+  //   5. teardown only moves forward (kNone, kForced, kCancelled); past
+  //      kNone no received byte is answered and nothing more is sent.
+  //   6. The descriptor is closed and the slot freed (FinishClose()) only
+  //      with recv == kIdle and !send_inflight: the kernel then holds no
+  //      pointer into the slot's memory and no operation on its descriptor.
   struct Slot {
     std::unique_ptr<Connection> conn;
     ProtocolHandler* handler = nullptr;  // its endpoint's, this worker's
     uint32_t gen = 0;
-    bool recv_armed = false;        // a multishot receive is in the kernel
-    bool recv_cancel_sent = false;  // ... and a cancellation of it was queued
-    bool send_inflight = false;     // a send is in the kernel
-    bool dirty = false;             // listed in dirty_
-    bool force_close = false;       // close without sending the rest
-    bool cancel_all_sent = false;   // every operation on the fd was cancelled
+    uid_t uid = 0;  // the peer's, for LoopCore::Release()
+    Recv recv = Recv::kIdle;
+    Teardown teardown = Teardown::kNone;
+    bool send_inflight = false;
+    bool dirty = false;
     uint64_t pauses_seen = 0;
+
+    bool kernel_idle() const { return recv == Recv::kIdle && !send_inflight; }
   };
 
   absl::Status Setup();
@@ -284,10 +312,11 @@ class UringWorker {
   void OnSend(Tag t, int res);
   void BeginStop();
 
-  void MarkDirty(uint32_t i);
-  void FlushDirty();
   void Update(uint32_t i);
   void FinishClose(uint32_t i);
+  static void ForceClose(Slot& s) {
+    if (s.teardown == Teardown::kNone) s.teardown = Teardown::kForced;
+  }
   void Sweep();
   bool Done() const {
     if (slots_.live() != 0) return false;
@@ -305,7 +334,6 @@ class UringWorker {
   BufferRing bufs_;
   std::vector<ProtocolHandler*> handlers_;  // by endpoint
   internal::SlotTable<Slot> slots_;
-  std::vector<uint32_t> dirty_;
   std::vector<char> scratch_;  // for the reads at Stop()
   TimePoint now_;
 
@@ -329,7 +357,7 @@ UringWorker::~UringWorker() {
     Slot& s = slots_.at(i);
     if (s.conn != nullptr) {
       ::close(s.conn->fd());
-      core_.Release(index_);
+      core_.Release(index_, s.uid);
       s.conn.reset();
     }
   }
@@ -391,7 +419,7 @@ absl::Status UringWorker::Run() {
       Sweep();
       next_tick = now_ + tick;
     }
-    FlushDirty();
+    slots_.FlushDirty([this](uint32_t i) { Update(i); });
   }
   return fatal_;
 }
@@ -441,8 +469,7 @@ void UringWorker::ArmRecv(uint32_t i, Slot& s) {
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
   io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kRecv, i, s.gen}));
-  s.recv_armed = true;
-  s.recv_cancel_sent = false;
+  s.recv = Recv::kArmed;
 }
 
 void UringWorker::CancelRecv(uint32_t i, Slot& s) {
@@ -450,7 +477,7 @@ void UringWorker::CancelRecv(uint32_t i, Slot& s) {
   if (sqe == nullptr) return;
   io_uring_prep_cancel64(sqe, Encode(Tag{Op::kRecv, i, s.gen}), 0);
   io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kCancel, i, s.gen}));
-  s.recv_cancel_sent = true;
+  s.recv = Recv::kCancelling;
 }
 
 void UringWorker::Send(uint32_t i, Slot& s) {
@@ -496,16 +523,18 @@ void UringWorker::Handle(const io_uring_cqe& cqe) {
 void UringWorker::OnAccept(size_t e, int res, unsigned flags) {
   if ((flags & IORING_CQE_F_MORE) == 0) accept_armed_[e] = false;
   if (res >= 0) {
+    uid_t uid = 0;
     if (stopping_ || slots_.live() >= kMaxSlots) {
       ::close(res);
-    } else if (core_.Admit(index_, res) != LoopCore::Admission::kAdmitted) {
+    } else if (core_.Admit(index_, res, &uid) != LoopCore::Admission::kAdmitted) {
       ::close(res);
     } else {
       const uint32_t i = slots_.Allocate();
       Slot& s = slots_.at(i);
-      s.conn = std::make_unique<Connection>(res, core_.options().max_unsent_bytes, now_);
+      s.conn = core_.NewConnection(res, now_);
+      s.uid = uid;
       s.handler = handlers_[e];
-      MarkDirty(i);  // Update() arms its receive
+      slots_.MarkDirty(i);  // Update() arms its receive
     }
   } else if (res == -EAGAIN || res == -EWOULDBLOCK) {
     // A non-blocking listening socket on a kernel that does not poll it for
@@ -531,25 +560,22 @@ void UringWorker::OnRecv(Tag t, int res, unsigned flags) {
   Slot* s = slots_.Find(t.slot, t.gen);
   if (flags & IORING_CQE_F_BUFFER) {
     const auto bid = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
-    if (res > 0 && s != nullptr && !s->force_close) {
+    if (res > 0 && s != nullptr && s->teardown == Teardown::kNone) {
       s->conn->OnInput(std::string_view(bufs_.Buffer(bid), static_cast<size_t>(res)), *s->handler,
                        now_);
     }
     bufs_.Recycle(bid);
   }
   if (s == nullptr) return;
-  if ((flags & IORING_CQE_F_MORE) == 0) {
-    s->recv_armed = false;
-    s->recv_cancel_sent = false;
-  }
+  if ((flags & IORING_CQE_F_MORE) == 0) s->recv = Recv::kIdle;
   if (res == 0) {
     s->conn->OnPeerClosed(now_);
   } else if (res == -ENOBUFS) {
     WorkerCounters::Bump(counters_.recv_no_buffers);
   } else if (res < 0 && res != -ECANCELED) {
-    s->force_close = true;  // ECONNRESET and the like
+    ForceClose(*s);  // ECONNRESET and the like
   }
-  MarkDirty(t.slot);
+  slots_.MarkDirty(t.slot);
 }
 
 void UringWorker::OnSend(Tag t, int res) {
@@ -559,9 +585,9 @@ void UringWorker::OnSend(Tag t, int res) {
   if (res > 0) {
     s->conn->OnSent(static_cast<size_t>(res), now_);
   } else {
-    s->force_close = true;  // EPIPE, ECONNRESET; 0 would never progress
+    ForceClose(*s);  // EPIPE, ECONNRESET; 0 would never progress
   }
-  MarkDirty(t.slot);
+  slots_.MarkDirty(t.slot);
 }
 
 void UringWorker::BeginStop() {
@@ -584,26 +610,7 @@ void UringWorker::BeginStop() {
       io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kCancel}));
     }
   }
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    if (slots_.at(i).conn != nullptr) MarkDirty(i);
-  }
-}
-
-void UringWorker::MarkDirty(uint32_t i) {
-  Slot& s = slots_.at(i);
-  if (!s.dirty) {
-    s.dirty = true;
-    dirty_.push_back(i);
-  }
-}
-
-void UringWorker::FlushDirty() {
-  // Update() never marks a slot dirty, so the list does not grow here.
-  for (uint32_t i : dirty_) {
-    slots_.at(i).dirty = false;
-    Update(i);
-  }
-  dirty_.clear();
+  slots_.MarkAllDirty();
 }
 
 void UringWorker::Update(uint32_t i) {
@@ -613,46 +620,43 @@ void UringWorker::Update(uint32_t i) {
 
   // Stop(): once the loop's own receive has ended, read what the client had
   // already sent, then drain.
-  if (stopping_ && !s.force_close && !c.draining()) {
-    if (s.recv_armed) {
-      if (!s.recv_cancel_sent) CancelRecv(i, s);
-    } else if (!LoopCore::ReadAvailable(c, *s.handler, scratch_, now_, kStopReads)) {
-      s.force_close = true;
-    } else {
-      c.StartDrain(Connection::DrainReason::kStopping, now_);
+  if (stopping_ && s.teardown == Teardown::kNone && !c.draining()) {
+    if (s.recv == Recv::kArmed) {
+      CancelRecv(i, s);
+    } else if (s.recv == Recv::kIdle && !LoopCore::DrainForStop(c, *s.handler, scratch_, now_)) {
+      ForceClose(s);
     }
   }
 
-  if (s.force_close) {
-    if (!s.recv_armed && !s.send_inflight) {
+  if (s.teardown != Teardown::kNone) {
+    if (s.kernel_idle()) {
       FinishClose(i);
-    } else if (!s.cancel_all_sent) {
+    } else if (s.teardown == Teardown::kForced) {
       io_uring_sqe* sqe = Sqe();
       if (sqe == nullptr) return;
       io_uring_prep_cancel_fd(sqe, c.fd(), IORING_ASYNC_CANCEL_ALL);
       io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kCancel, i, s.gen}));
-      s.cancel_all_sent = true;
+      s.teardown = Teardown::kCancelled;
     }
     return;
   }
 
-  if (c.pause_count() != s.pauses_seen) {
-    WorkerCounters::Bump(counters_.read_pauses, c.pause_count() - s.pauses_seen);
-    s.pauses_seen = c.pause_count();
-  }
+  core_.AfterIo(index_, c, *s.handler, &s.pauses_seen, now_);
   if (c.WantsRead()) {
-    if (!s.recv_armed && !stopping_) ArmRecv(i, s);
-  } else if (s.recv_armed && !s.recv_cancel_sent) {
+    if (s.recv == Recv::kIdle && !stopping_) ArmRecv(i, s);
+  } else if (s.recv == Recv::kArmed) {
+    // Paused or draining: stop the receive now; what it still brings is
+    // held (paused) or dropped (draining), never answered meanwhile.
     CancelRecv(i, s);
   }
   if (!s.send_inflight && c.unsent() > 0) Send(i, s);
-  if (c.ShouldClose() && !s.recv_armed && !s.send_inflight) FinishClose(i);
+  if (c.ShouldClose() && s.kernel_idle()) FinishClose(i);
 }
 
 void UringWorker::FinishClose(uint32_t i) {
   Slot& s = slots_.at(i);
   ::close(s.conn->fd());
-  core_.Release(index_);
+  core_.Release(index_, s.uid);
   slots_.Free(i);
 }
 
@@ -660,12 +664,12 @@ void UringWorker::Sweep() {
   const bool past_stop_deadline = stopping_ && now_ >= stop_deadline_;
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     Slot& s = slots_.at(i);
-    if (s.conn == nullptr || s.force_close) continue;
+    if (s.conn == nullptr || s.teardown != Teardown::kNone) continue;
     const LoopCore::SweepResult r =
         core_.SweepConnection(index_, *s.conn, now_, past_stop_deadline);
     if (r == LoopCore::SweepResult::kNone) continue;
-    s.force_close = r == LoopCore::SweepResult::kClose;
-    MarkDirty(i);
+    if (r == LoopCore::SweepResult::kClose) ForceClose(s);
+    slots_.MarkDirty(i);
   }
   if (accept_retry_ && !stopping_ && now_ >= accept_retry_at_) {
     accept_retry_ = false;

@@ -170,5 +170,89 @@ TEST_F(ConnectionTest, DrainTimeoutCountsFromTheFirstDrainReason) {
   EXPECT_EQ(c.CheckTimers(t0_ + 1011ms, 100ms, 1s), Timer::kDrainTimeout);
 }
 
+TEST_F(ConnectionTest, BytesArrivingWhilePausedAreHeldUnansweredUntilThePauseLifts) {
+  Connection c(3, 20, t0_);
+  c.OnInput(Pings(1, 2), service_, t0_);  // 24 unsent: paused
+  ASSERT_TRUE(c.paused());
+  // An io_uring receive already under way brings more: kept, not answered.
+  c.OnInput(Pings(3, 2), service_, t0_);
+  EXPECT_TRUE(c.has_held_input());
+  EXPECT_EQ(c.unsent(), 2 * protocol::kHeaderSize);
+  c.HandleHeld(service_, t0_);  // still paused: nothing happens
+  EXPECT_EQ(c.unsent(), 2 * protocol::kHeaderSize);
+  EXPECT_EQ(c.PrepareSend(), Pings(1, 2));
+  c.OnSent(24, t0_);
+  EXPECT_FALSE(c.paused());
+  // Input arriving before HandleHeld() queues behind what is held.
+  c.OnInput(Pings(5, 1), service_, t0_);
+  c.HandleHeld(service_, t0_);
+  EXPECT_FALSE(c.has_held_input());
+  EXPECT_EQ(c.PrepareSend(), Pings(3, 3));
+}
+
+TEST_F(ConnectionTest, InputHeldBeforeTheEndOfStreamIsStillAnswered) {
+  Connection c(3, 20, t0_);
+  c.OnInput(Pings(1, 2), service_, t0_);
+  c.OnInput(Pings(3, 1) + Pings(4, 1).substr(0, 5), service_, t0_);
+  c.OnPeerClosed(t0_);
+  c.PrepareSend();
+  c.OnSent(24, t0_);
+  c.HandleHeld(service_, t0_);
+  EXPECT_EQ(c.PrepareSend(), Pings(3, 1));  // the incomplete frame is dropped
+  c.OnSent(12, t0_);
+  EXPECT_TRUE(c.ShouldClose());
+}
+
+TEST_F(ConnectionTest, ABudgetOverItsLimitTightensTheUnsentCap) {
+  BufferBudget roomy(1 << 30);
+  Connection a(3, 1 << 20, t0_, &roomy);
+  a.OnInput(Pings(1, 400), service_, t0_);  // 4800 unsent
+  EXPECT_FALSE(a.paused());
+  EXPECT_GE(roomy.used(), 4800u);
+  EXPECT_EQ(roomy.used(), a.buffered_bytes());
+
+  BufferBudget tight(4096);
+  Connection hog(4, 1 << 20, t0_, &tight);
+  hog.OnInput(Pings(1, 400), service_, t0_);  // over the budget by itself
+  ASSERT_TRUE(tight.over());
+  EXPECT_TRUE(hog.paused());
+  Connection c(5, 1 << 20, t0_, &tight);
+  c.OnInput(Pings(1, 300), service_, t0_);  // 3600: under the tight cap
+  EXPECT_FALSE(c.paused());
+  c.OnInput(Pings(301, 100), service_, t0_);  // 4800: above it
+  EXPECT_TRUE(c.paused());
+  // Once its own output is down to half the tight cap, it reads again.
+  c.PrepareSend();
+  c.OnSent(4800 - 2048, t0_);
+  EXPECT_FALSE(c.paused());
+}
+
+TEST_F(ConnectionTest, TheBudgetGetsEveryByteBackAtClose) {
+  BufferBudget budget(0);
+  {
+    Connection c(3, 1 << 20, t0_, &budget);
+    c.OnInput(Pings(1, 1000), service_, t0_);
+    c.OnInput(Pings(1, 1).substr(0, 5), service_, t0_);
+    EXPECT_GE(budget.used(), 12000u);
+    EXPECT_FALSE(budget.over());  // no limit
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
+TEST_F(ConnectionTest, OutputThatDoesNotMoveIsAWriteStall) {
+  Connection c(3, 1 << 20, t0_);
+  EXPECT_EQ(c.CheckTimers(t0_ + 1h, 10s, 5s, 500ms), Timer::kNone);  // nothing unsent
+  c.OnInput(Pings(1, 2), service_, t0_ + 1h);
+  EXPECT_EQ(c.CheckTimers(t0_ + 1h + 500ms, 10s, 5s, 500ms), Timer::kNone);
+  EXPECT_EQ(c.CheckTimers(t0_ + 1h + 501ms, 10s, 5s, 500ms), Timer::kWriteStall);
+  // Progress, even partial, restarts the clock.
+  c.PrepareSend();
+  c.OnSent(5, t0_ + 1h + 400ms);
+  EXPECT_EQ(c.CheckTimers(t0_ + 1h + 900ms, 10s, 5s, 500ms), Timer::kNone);
+  EXPECT_EQ(c.CheckTimers(t0_ + 1h + 901ms, 10s, 5s, 500ms), Timer::kWriteStall);
+  // Zero turns the check off.
+  EXPECT_EQ(c.CheckTimers(t0_ + 2h, 10s, 5s, 0ms), Timer::kNone);
+}
+
 }  // namespace
 }  // namespace tokend::server
