@@ -342,6 +342,88 @@ TEST_P(LoopTest, SlowReaderHitsTheUnsentCapWithoutBlockingOthers) {
   EXPECT_EQ(slow.Read(1).size(), 1u);
 }
 
+TEST_P(LoopTest, AGlobalBufferBudgetBoundsWhatSlowReadersHoldTogether) {
+  LoopOptions o;
+  o.max_unsent_bytes = 1 << 20;
+  o.max_buffered_bytes = 256 * 1024;
+  START(o);
+  constexpr int kSlow = 8;
+  std::vector<std::unique_ptr<Client>> slow;
+  std::vector<uint32_t> next(kSlow, 0);
+  std::vector<size_t> written(kSlow, 0);
+  for (int i = 0; i < kSlow; ++i) slow.push_back(Connect());
+  for (int i = 0; i < kSlow; ++i) {
+    written[i] = WriteUntilStalled(*slow[i], &next[i], 16 << 20, 300ms);
+  }
+  // Each alone may hold up to 1 MiB of responses; together they stay near
+  // the budget (each past it holds at most the tight cap plus one read's
+  // answers).
+  const LoopStats st = loop_->stats();
+  EXPECT_LE(st.buffered_bytes, 768u * 1024) << "buffered " << st.buffered_bytes;
+  EXPECT_GE(st.read_pauses, static_cast<uint64_t>(kSlow));
+
+  Client other(sock_.path());
+  for (uint32_t i = 0; i < 5; ++i) {
+    ASSERT_TRUE(other.Write(Validate(i, "ok:other")));
+    auto rs = other.Read(1);
+    ASSERT_EQ(rs.size(), 1u);
+    EXPECT_EQ(rs[0].header.request_id, i);
+  }
+  // Nothing is lost: each slow reader, once it reads, gets every answer.
+  for (int i = 0; i < kSlow; ++i) {
+    const size_t n = written[i] / protocol::kHeaderSize;
+    std::vector<Response> rs;
+    ASSERT_TRUE(slow[i]->Read(n, &rs)) << i << ": " << rs.size() << " of " << n;
+    for (size_t k = 0; k < n; ++k) ASSERT_EQ(rs[k].header.request_id, k);
+  }
+}
+
+TEST_P(LoopTest, WriteStallClosesAClientThatNeverReads) {
+  LoopOptions o;
+  o.max_unsent_bytes = 16 * 1024;
+  o.write_stall_timeout = 200ms;
+  START(o);
+  Client slow(sock_.path());
+  Client other(sock_.path());
+  uint32_t next_id = 0;
+  WriteUntilStalled(slow, &next_id, 16 << 20, 100ms);
+  ASSERT_TRUE(WaitFor([&] { return loop_->stats().write_stall_timeouts == 1; }))
+      << loop_->stats().write_stall_timeouts;
+  EXPECT_TRUE(WaitFor([&] { return loop_->stats().connections_open == 1; }));
+  // A client that reads its answers is never stalled, however long it idles.
+  ASSERT_TRUE(other.Write(Ping(1)));
+  ASSERT_EQ(other.Read(1).size(), 1u);
+  std::this_thread::sleep_for(400ms);
+  ASSERT_TRUE(other.Write(Ping(2)));
+  EXPECT_EQ(other.Read(1).size(), 1u);
+  EXPECT_EQ(loop_->stats().write_stall_timeouts, 1u);
+}
+
+TEST_P(LoopTest, MaxConnectionsPerUidRefusesBeyondTheCapForThatUid) {
+  LoopOptions o;
+  o.max_connections = 100;
+  o.max_connections_per_uid = 2;
+  START(o);
+  std::vector<std::unique_ptr<Client>> in;
+  for (uint32_t i = 0; i < 2; ++i) {
+    in.push_back(Connect());
+    ASSERT_TRUE(in.back()->Write(Ping(i)));
+    ASSERT_EQ(in.back()->Read(1).size(), 1u);
+  }
+  Client refused(sock_.path());
+  ASSERT_TRUE(refused.ok());
+  refused.Write(Ping(9));  // may fail once the server has closed it
+  EXPECT_TRUE(refused.ExpectClosed());
+  EXPECT_EQ(loop_->stats().refused_per_uid, 1u);
+  EXPECT_EQ(loop_->stats().refused_max_connections, 0u);
+
+  in[0].reset();
+  ASSERT_TRUE(WaitFor([&] { return loop_->stats().connections_open == 1; }));
+  Client again(sock_.path());
+  ASSERT_TRUE(again.Write(Ping(10)));
+  EXPECT_EQ(again.Read(1).size(), 1u);
+}
+
 TEST_P(LoopTest, FrameTimeoutClosesAnIncompleteFrameOnly) {
   LoopOptions o;
   o.frame_timeout = 150ms;
