@@ -27,6 +27,7 @@ constexpr size_t kMaxSocketPath = sizeof(sockaddr_un::sun_path) - 1;
 constexpr uint64_t kMaxSeconds = 86400;
 constexpr uint64_t kMaxThreads = 1024;
 constexpr uint64_t kMaxConnections = 1 << 20;
+constexpr uint64_t kMaxBufferedBytes = uint64_t{1} << 40;
 constexpr uint64_t kMaxCacheEntries = 100000000;
 
 absl::Status Invalid(absl::string_view where, absl::string_view value, absl::string_view expected) {
@@ -267,6 +268,18 @@ constexpr Flag kFlags[] = {
      [](Config* c, absl::string_view w, absl::string_view v) {
        return Assign(w, v, 1, kMaxConnections, "connections", &c->max_connections);
      }},
+    {"max-connections-per-uid", true,
+     [](Config* c, absl::string_view w, absl::string_view v) {
+       return Assign(w, v, 1, kMaxConnections, "connections", &c->max_connections_per_uid);
+     }},
+    {"max-buffered-bytes", true,
+     [](Config* c, absl::string_view w, absl::string_view v) {
+       return Assign(w, v, 0, kMaxBufferedBytes, "bytes (0 = no limit)", &c->max_buffered_bytes);
+     }},
+    {"write-stall-timeout", true,
+     [](Config* c, absl::string_view w, absl::string_view v) {
+       return Assign(w, v, 0, kMaxSeconds, "seconds (0 = never)", &c->write_stall_timeout_seconds);
+     }},
     {"poll-interval", true,
      [](Config* c, absl::string_view w, absl::string_view v) {
        return Assign(w, v, 0, kMaxSeconds, "seconds (0 turns polling off)",
@@ -371,6 +384,13 @@ absl::StatusOr<Config> ParseConfig(int argc, char** argv, const EnvLookup& env) 
     return absl::InvalidArgumentError(absl::StrCat(
         "--http-socket and --socket must differ (both are \"", config.socket_path, "\")"));
   }
+  if (config.max_connections_per_uid == 0) {
+    config.max_connections_per_uid = (config.max_connections + 3) / 4;
+  } else if (config.max_connections_per_uid > config.max_connections) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max-connections-per-uid ", config.max_connections_per_uid,
+                     " exceeds --max-connections ", config.max_connections));
+  }
   return config;
 }
 
@@ -396,6 +416,16 @@ Validates HMAC JWTs (HS256/384/512) for local processes over a Unix socket.
   --allow-uid LIST         only these peer users (names or ids, comma-separated)
   --allow-gid LIST         only these peer groups (names or ids, comma-separated)
   --max-connections N      open client connections (default 16384)
+  --max-connections-per-uid N
+                           connections one peer user may hold (default a
+                           quarter of --max-connections); the last eighth of
+                           --max-connections is kept for users holding few
+  --max-buffered-bytes N   buffers of all connections together (default
+                           33554432); above it clients with 4 KiB of answers
+                           unread are not read from (0 = no limit)
+  --write-stall-timeout SECONDS
+                           close a client whose answers have not moved for
+                           this long (default 30, 0 = never)
   --poll-interval SECONDS  backstop poll of the keys (default 10, 0 = off)
   --require-claims LIST    claims every token must have (default exp;
                            any of exp,nbf,iat,iss,sub,aud,jti, or none)

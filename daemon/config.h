@@ -76,6 +76,17 @@ struct Config {
   std::vector<gid_t> allow_gids;
   // --max-connections N: open client connections across all workers.
   size_t max_connections = 16384;
+  // --max-connections-per-uid N: places one peer uid may hold; default a
+  // quarter of max_connections, rounded up (ParseConfig() fills it in).
+  // The last eighth of max_connections is kept for users holding few.
+  size_t max_connections_per_uid = 0;
+  // --max-buffered-bytes N: input and output buffers of all connections
+  // together; above this a connection stops reading while it has more than
+  // 4 KiB of responses unsent. 0 = no global limit.
+  size_t max_buffered_bytes = 32 << 20;
+  // --write-stall-timeout SECONDS: a connection whose unsent responses have
+  // not moved for this long is closed; 0 = never.
+  int64_t write_stall_timeout_seconds = 30;
   // --poll-interval SECONDS: backstop poll of the keys; 0 = off.
   int64_t poll_interval_seconds = 10;
   // --require-claims LIST: comma-separated claim names (exp, nbf, iat, iss,

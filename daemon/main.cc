@@ -62,6 +62,9 @@ server::LoopOptions LoopOptionsFrom(const Config& config) {
   server::LoopOptions options;
   options.threads = config.threads;
   options.max_connections = config.max_connections;
+  options.max_connections_per_uid = config.max_connections_per_uid;
+  options.max_buffered_bytes = config.max_buffered_bytes;
+  options.write_stall_timeout = std::chrono::seconds(config.write_stall_timeout_seconds);
   options.allow_uids = config.allow_uids;
   options.allow_gids = config.allow_gids;
   return options;

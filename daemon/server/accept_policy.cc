@@ -45,8 +45,4 @@ size_t AcceptPolicy::open_for(uid_t uid) const {
   return it == by_uid_.end() ? 0 : it->second;
 }
 
-size_t DefaultMaxConnectionsPerUid(size_t max_connections) {
-  return std::max<size_t>(1, (max_connections + 3) / 4);
-}
-
 }  // namespace tokend::server

@@ -55,10 +55,6 @@ class AcceptPolicy {
   std::unordered_map<uid_t, size_t> by_uid_;  // guarded by mu_; no zero counts
 };
 
-// The --max-connections-per-uid default for `max_connections`: a quarter,
-// rounded up.
-size_t DefaultMaxConnectionsPerUid(size_t max_connections);
-
 }  // namespace tokend::server
 
 #endif  // TOKEND_DAEMON_SERVER_ACCEPT_POLICY_H_

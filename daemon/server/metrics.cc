@@ -142,12 +142,17 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
   Sample("tokend_connections_refused_total", "reason=\"max_connections\"",
          l.refused_max_connections, out);
   Sample("tokend_connections_refused_total", "reason=\"peer\"", l.refused_peer, out);
+  Sample("tokend_connections_refused_total", "reason=\"per_uid\"", l.refused_per_uid, out);
   Family("tokend_connection_timeouts_total", "counter",
          "Connections closed by a timeout (frame: an incomplete request waited too long; drain: "
-         "responses still unsent at shutdown).",
+         "responses still unsent at shutdown; write_stall: responses unsent and not moving).",
          out);
   Sample("tokend_connection_timeouts_total", "kind=\"frame\"", l.frame_timeouts, out);
   Sample("tokend_connection_timeouts_total", "kind=\"drain\"", l.drain_timeouts, out);
+  Sample("tokend_connection_timeouts_total", "kind=\"write_stall\"", l.write_stall_timeouts, out);
+  Family("tokend_connection_buffer_bytes", "gauge",
+         "Input and output buffer memory all connections hold (see --max-buffered-bytes).", out);
+  Sample("tokend_connection_buffer_bytes", "", l.buffered_bytes, out);
   Family("tokend_read_pauses_total", "counter",
          "Times a connection stopped being read because its unsent responses hit the cap.", out);
   Sample("tokend_read_pauses_total", "", l.read_pauses, out);

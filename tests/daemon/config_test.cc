@@ -58,6 +58,9 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   EXPECT_THAT(c->allow_uids, IsEmpty());
   EXPECT_THAT(c->allow_gids, IsEmpty());
   EXPECT_EQ(c->max_connections, 16384u);
+  EXPECT_EQ(c->max_connections_per_uid, 4096u);
+  EXPECT_EQ(c->max_buffered_bytes, 32u << 20);
+  EXPECT_EQ(c->write_stall_timeout_seconds, 30);
   EXPECT_EQ(c->poll_interval_seconds, 10);
   EXPECT_EQ(c->required_claims, static_cast<uint32_t>(auth::kClaimExp));
   EXPECT_FALSE(c->help);
@@ -98,6 +101,12 @@ TEST(ConfigTest, EveryFlagTakesASeparateValue) {
       "2",
       "--max-connections",
       "7",
+      "--max-connections-per-uid",
+      "5",
+      "--max-buffered-bytes",
+      "0",
+      "--write-stall-timeout",
+      "0",
       "--poll-interval",
       "0",
       "--require-claims",
@@ -120,6 +129,9 @@ TEST(ConfigTest, EveryFlagTakesASeparateValue) {
   EXPECT_THAT(c->allow_uids, ElementsAre(0u, 1u));
   EXPECT_THAT(c->allow_gids, ElementsAre(2u));
   EXPECT_EQ(c->max_connections, 7u);
+  EXPECT_EQ(c->max_connections_per_uid, 5u);
+  EXPECT_EQ(c->max_buffered_bytes, 0u);
+  EXPECT_EQ(c->write_stall_timeout_seconds, 0);
   EXPECT_EQ(c->poll_interval_seconds, 0);
   EXPECT_EQ(c->required_claims,
             static_cast<uint32_t>(auth::kClaimExp | auth::kClaimSub | auth::kClaimAud));
@@ -215,6 +227,9 @@ TEST(ConfigTest, UsageMentionsEveryFlag) {
                            "--allow-uid",
                            "--allow-gid",
                            "--max-connections",
+                           "--max-connections-per-uid",
+                           "--max-buffered-bytes",
+                           "--write-stall-timeout",
                            "--poll-interval",
                            "--require-claims",
                            "--help",
@@ -302,6 +317,9 @@ INSTANTIATE_TEST_SUITE_P(
                  "(\"no-such-group-tokend-test\" is not one)"},
         BadValue{"max-connections", "0", "connections from 1 to 1048576"},
         BadValue{"max-connections", "1048577", "connections from 1 to 1048576"},
+        BadValue{"max-connections-per-uid", "0", "connections from 1 to 1048576"},
+        BadValue{"max-buffered-bytes", "-1", "bytes (0 = no limit) from 0 to 1099511627776"},
+        BadValue{"write-stall-timeout", "86401", "seconds (0 = never) from 0 to 86400"},
         BadValue{"poll-interval", "-5", "seconds (0 turns polling off) from 0 to 86400"},
         BadValue{"poll-interval", "10s", "from 0 to 86400"},
         BadValue{"require-claims", "exp,foo", "exp, nbf, iat, iss, sub, aud, jti"},
@@ -313,6 +331,18 @@ TEST(ConfigTest, TheBadValueNamesTheSubItemOfAList) {
               HasSubstr("invalid value \"0,nobody-tokend-x\" for --allow-uid: expected a "
                         "comma-separated list of existing user names or numeric ids "
                         "(\"nobody-tokend-x\" is not one)"));
+}
+
+TEST(ConfigTest, PerUidCapDefaultsToAQuarterAndMayNotExceedTheTotal) {
+  absl::StatusOr<Config> c = Parse({"--keys", "/k", "--max-connections", "10"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_connections_per_uid, 3u);
+  c = Parse({"--keys", "/k", "--max-connections", "1"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_connections_per_uid, 1u);
+  EXPECT_THAT(
+      ErrorOf({"--keys", "/k", "--max-connections", "10", "--max-connections-per-uid", "11"}),
+      HasSubstr("--max-connections-per-uid 11 exceeds --max-connections 10"));
 }
 
 TEST(ConfigTest, HttpSocketMustDifferFromSocket) {

@@ -55,12 +55,6 @@ TEST(AcceptPolicyTest, TheReserveGoesToUsersHoldingFewWhileOthersHog) {
   EXPECT_EQ(p.Admit(300), Decision::kAdmit);
 }
 
-TEST(AcceptPolicyTest, DefaultPerUidCapIsAQuarterRoundedUp) {
-  EXPECT_EQ(DefaultMaxConnectionsPerUid(16384), 4096u);
-  EXPECT_EQ(DefaultMaxConnectionsPerUid(10), 3u);
-  EXPECT_EQ(DefaultMaxConnectionsPerUid(1), 1u);
-}
-
 TEST(AcceptPolicyTest, ThreadsAdmittingAndReleasingKeepTheCountsExact) {
   AcceptPolicy p(1000, 300);
   std::vector<std::thread> threads;

@@ -31,6 +31,9 @@ MetricsSnapshot Sample() {
   m.loop.service.cache_hits = 6;
   m.loop.connections_open = 5;
   m.loop.refused_peer = 1;
+  m.loop.refused_per_uid = 8;
+  m.loop.write_stall_timeouts = 9;
+  m.loop.buffered_bytes = 4096;
   m.reloads = 2;
   m.reload_failures = 1;
   m.keys_loaded = 3;
@@ -69,6 +72,9 @@ TEST(MetricsTest, CountersAppearWithTheirLabels) {
   EXPECT_EQ(s.at("tokend_keys_loaded_timestamp_seconds"), "1700000000");
   EXPECT_EQ(s.at("tokend_connections_open"), "5");
   EXPECT_EQ(s.at("tokend_connections_refused_total{reason=\"peer\"}"), "1");
+  EXPECT_EQ(s.at("tokend_connections_refused_total{reason=\"per_uid\"}"), "8");
+  EXPECT_EQ(s.at("tokend_connection_timeouts_total{kind=\"write_stall\"}"), "9");
+  EXPECT_EQ(s.at("tokend_connection_buffer_bytes"), "4096");
 }
 
 TEST(MetricsTest, HistogramIsCumulativeAndEndsWithCount) {
