@@ -421,7 +421,7 @@ Validates HMAC JWTs (HS256/384/512) for local processes over a Unix socket.
                            quarter of --max-connections); the last eighth of
                            --max-connections is kept for users holding few
   --max-buffered-bytes N   buffers of all connections together (default
-                           33554432); above it clients with 4 KiB of answers
+                           16777216); above it clients with 4 KiB of answers
                            unread are not read from (0 = no limit)
   --write-stall-timeout SECONDS
                            close a client whose answers have not moved for

@@ -83,7 +83,7 @@ struct Config {
   // --max-buffered-bytes N: input and output buffers of all connections
   // together; above this a connection stops reading while it has more than
   // 4 KiB of responses unsent. 0 = no global limit.
-  size_t max_buffered_bytes = 32 << 20;
+  size_t max_buffered_bytes = 16 << 20;
   // --write-stall-timeout SECONDS: a connection whose unsent responses have
   // not moved for this long is closed; 0 = never.
   int64_t write_stall_timeout_seconds = 30;

@@ -73,7 +73,7 @@ struct LoopOptions {
   // All connections' buffers together; above this every connection stops
   // reading while it has more than Connection::kTightUnsentBytes unsent.
   // 0 = no global limit.
-  size_t max_buffered_bytes = 32 << 20;
+  size_t max_buffered_bytes = 16 << 20;
   // Unsent output that has not moved for this long closes its connection;
   // zero = never.
   std::chrono::milliseconds write_stall_timeout{30000};

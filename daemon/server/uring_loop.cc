@@ -6,10 +6,15 @@
 //     thread with -EEXIST). Setup flags are tried newest first:
 //     SINGLE_ISSUER|DEFER_TASKRUN (6.1), then COOP_TASKRUN (5.19), then none,
 //     each time -EINVAL says the kernel does not know a flag.
-//   - A multishot accept on each shared listening socket per worker; a
-//     multishot receive per connection over a ring of provided buffers
+//   - A multishot accept on each shared listening socket per worker; one
+//     receive at a time per connection over a ring of provided buffers
 //     (io_uring_register_buf_ring; the ring memory is mapped page-aligned
-//     here, as liburing 2.3 has no io_uring_setup_buf_ring). A multishot
+//     here, as liburing 2.3 has no io_uring_setup_buf_ring), re-armed after
+//     each completion while the connection wants to read. Not a multishot
+//     receive: the kernel retries one up to 32 times per wake-up, so a
+//     client that writes without reading would have up to 32 buffers
+//     delivered past its pause, which the daemon must then hold; one
+//     receive at a time stops reading a paused client at once. An
 //     operation whose completion lacks IORING_CQE_F_MORE has ended and is
 //     re-armed; -ENOBUFS (the buffers ran out) ends one too.
 //   - Completions are reaped in batches (io_uring_for_each_cqe, one
@@ -63,7 +68,7 @@ enum class Op : uint8_t {
   kAccept = 1,      // multishot accept on an endpoint's listening socket
   kAcceptPoll = 2,  // readiness of a non-blocking listening socket (old kernels)
   kWake = 3,        // poll on the worker's eventfd: Stop() was called
-  kRecv = 4,        // multishot receive of a connection
+  kRecv = 4,        // receive of a connection
   kSend = 5,        // send of a connection's unsent output
   kCancel = 6,      // a cancellation; its own completion needs no action
 };
@@ -257,7 +262,7 @@ class UringWorker {
   // The receive of a connection, as far as the kernel is concerned.
   enum class Recv : uint8_t {
     kIdle,        // no receive in the kernel
-    kArmed,       // a multishot receive is in the kernel
+    kArmed,       // a receive is in the kernel
     kCancelling,  // ... and a cancellation of it was queued
   };
   // Whether a connection is being torn down without sending the rest.
@@ -271,7 +276,7 @@ class UringWorker {
   // the fields and relied on everywhere else:
   //   1. conn == nullptr iff the slot is free; a free slot has every other
   //      field at its default and the next generation (SlotTable::Free()).
-  //   2. recv != kIdle iff a multishot receive tagged (slot, gen) is in the
+  //   2. recv != kIdle iff a receive tagged (slot, gen) is in the
   //      kernel; kCancelling once its cancellation was queued. Only a
   //      completion without IORING_CQE_F_MORE makes it kIdle again.
   //   3. send_inflight iff a send tagged (slot, gen) is in the kernel; it
@@ -465,7 +470,8 @@ void UringWorker::ArmWake() {
 void UringWorker::ArmRecv(uint32_t i, Slot& s) {
   io_uring_sqe* sqe = Sqe();
   if (sqe == nullptr) return;
-  io_uring_prep_recv_multishot(sqe, s.conn->fd(), nullptr, 0, 0);
+  // len 0: the selected buffer's size.
+  io_uring_prep_recv(sqe, s.conn->fd(), nullptr, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
   io_uring_sqe_set_data64(sqe, Encode(Tag{Op::kRecv, i, s.gen}));

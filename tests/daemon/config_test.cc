@@ -59,7 +59,7 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   EXPECT_THAT(c->allow_gids, IsEmpty());
   EXPECT_EQ(c->max_connections, 16384u);
   EXPECT_EQ(c->max_connections_per_uid, 4096u);
-  EXPECT_EQ(c->max_buffered_bytes, 32u << 20);
+  EXPECT_EQ(c->max_buffered_bytes, 16u << 20);
   EXPECT_EQ(c->write_stall_timeout_seconds, 30);
   EXPECT_EQ(c->poll_interval_seconds, 10);
   EXPECT_EQ(c->required_claims, static_cast<uint32_t>(auth::kClaimExp));
