@@ -89,8 +89,8 @@ struct LoopOptions {
   // io_uring provided buffer, and of the epoll loop's read buffer).
   size_t recv_buffer_size = 16 * 1024;
   // io_uring: provided buffers per worker (rounded up to a power of two, at
-  // most 32768). When they run out the kernel ends a connection's multishot
-  // receive with -ENOBUFS, and the loop re-arms it once buffers are back.
+  // most 32768). When they run out the kernel ends a connection's receive
+  // with -ENOBUFS, and the loop re-arms it once buffers are back.
   size_t recv_buffers = 256;
 };
 
@@ -106,8 +106,8 @@ struct LoopStats {
   uint64_t buffered_bytes = 0;          // buffer memory all connections hold now
   uint64_t frame_timeouts = 0;          // closed for an incomplete frame
   uint64_t drain_timeouts = 0;          // closed with responses still unsent
-  uint64_t read_pauses = 0;             // times a connection hit max_unsent_bytes
-  uint64_t recv_no_buffers = 0;         // io_uring: multishot receives ended by -ENOBUFS
+  uint64_t read_pauses = 0;             // times a connection hit its unsent cap
+  uint64_t recv_no_buffers = 0;         // io_uring: receives ended by -ENOBUFS
   ServiceStats service;                 // every handler of every endpoint
   std::vector<ServiceStats> endpoints;  // each endpoint's handlers, in the order given
 };
@@ -135,8 +135,9 @@ class EventLoop {
 //
 // Fails with kUnavailable when io_uring is refused (seccomp, sysctl
 // kernel.io_uring_disabled, old kernel): the caller falls back to epoll. The
-// check sets up a ring and a provided-buffer ring and runs one multishot
-// receive, so a kernel lacking any feature the loop needs is caught here.
+// check sets up a ring and a provided-buffer ring (5.19, as the multishot
+// accept) and runs one receive into it, so a kernel lacking any feature the
+// loop needs is caught here.
 // kInvalidArgument on a bad option (threads < 1, a zero size), on no
 // endpoint or more than kMaxEndpoints, and on an endpoint with no socket or
 // no factory, or a socket given twice.

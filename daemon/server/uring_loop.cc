@@ -205,8 +205,9 @@ class BufferRing {
 // ProbeUring()
 //
 // Sets up a ring and a buffer ring and receives one byte over a socketpair
-// with a multishot receive: everything the loop relies on, so that a kernel
-// or sandbox that refuses any of it is found before the loop is chosen.
+// into a provided buffer: everything the loop relies on (a kernel with
+// buffer rings also has the multishot accept), so that a kernel or sandbox
+// that refuses any of it is found before the loop is chosen.
 absl::Status ProbeUring() {
   io_uring ring;
   int ret = SetupRing(&ring, 8, 16);
@@ -222,7 +223,7 @@ absl::Status ProbeUring() {
     result = absl::ErrnoToStatus(errno, ErrnoMessage("io_uring probe: socketpair", errno));
   } else {
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-    io_uring_prep_recv_multishot(sqe, sv[0], nullptr, 0, 0);
+    io_uring_prep_recv(sqe, sv[0], nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = kBufferGroup;
     sqe->user_data = 1;
@@ -237,8 +238,8 @@ absl::Status ProbeUring() {
           ErrnoMessage("io_uring probe: no completion", ret < 0 ? -ret : ETIME));
     } else if (cqe->res != 1 || (cqe->flags & IORING_CQE_F_BUFFER) == 0) {
       result = absl::UnavailableError(
-          cqe->res < 0 ? ErrnoMessage("io_uring multishot receive refused", -cqe->res)
-                       : std::string("io_uring multishot receive misbehaved"));
+          cqe->res < 0 ? ErrnoMessage("io_uring receive into a provided buffer refused", -cqe->res)
+                       : std::string("io_uring receive into a provided buffer misbehaved"));
     }
   }
   io_uring_queue_exit(&ring);
