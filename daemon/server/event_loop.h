@@ -20,14 +20,17 @@
 //   - A connection whose unsent responses exceed max_unsent_bytes is not
 //     read from until they are down to half of that; while the buffers of
 //     all connections together exceed max_buffered_bytes, the same holds
-//     above Connection::kTightUnsentBytes (connection.h); a connection
-//     whose unsent output has not moved for write_stall_timeout is closed;
-//     one uid holds at most max_connections_per_uid places, and the last
-//     eighth of max_connections goes to users holding few (accept_policy.h);
-//     an incomplete frame
-//     older than frame_timeout closes its connection; past max_connections
-//     a new connection is closed at once; a peer the allow lists refuse is
-//     closed at once. None of this touches any other connection.
+//     above Connection::kTightUnsentBytes (connection.h). A paused
+//     connection is not read from at all (io_uring keeps one receive in
+//     flight, cancelled at the pause).
+//   - A connection whose unsent output has not moved for
+//     write_stall_timeout is closed; an incomplete frame older than
+//     frame_timeout closes its connection.
+//   - Past max_connections a new connection is closed at once; so is one
+//     whose uid holds max_connections_per_uid places, or, while only the
+//     last eighth of max_connections is free, one whose uid already holds
+//     several (accept_policy.h); and a peer the allow lists refuse. None of
+//     this touches any other connection.
 //   - Stop(): accepting stops, the bytes each connection had already been
 //     sent are read and answered, then each connection closes once its
 //     responses are out; one still unsent drain_timeout after Stop() is
