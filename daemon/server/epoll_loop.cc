@@ -77,6 +77,9 @@ class EpollWorker {
     bool dirty = false;        // on the SlotTable's dirty list
     bool force_close = false;  // close without sending the rest
     uint64_t pauses_seen = 0;
+
+    bool closing() const { return force_close; }
+    void ForceClose() { force_close = true; }
   };
 
   absl::Status Setup();
@@ -105,14 +108,7 @@ class EpollWorker {
 };
 
 EpollWorker::~EpollWorker() {
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    Slot& s = slots_.at(i);
-    if (s.conn != nullptr) {
-      ::close(s.conn->fd());
-      core_.Release(index_, s.uid);
-      s.conn.reset();
-    }
-  }
+  internal::CloseAllSlots(core_, index_, slots_);
   if (epfd_ >= 0) ::close(epfd_);
 }
 
@@ -306,46 +302,16 @@ void EpollWorker::Update(uint32_t i) {
 }
 
 void EpollWorker::FinishClose(uint32_t i) {
-  Slot& s = slots_.at(i);
-  ::close(s.conn->fd());  // also leaves the epoll set
-  core_.Release(index_, s.uid);
-  slots_.Free(i);
+  internal::CloseSlot(core_, index_, slots_, i);  // closing also leaves the epoll set
 }
 
 void EpollWorker::Sweep() {
-  const bool past_stop_deadline = stopping_ && now_ >= stop_deadline_;
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    Slot& s = slots_.at(i);
-    if (s.conn == nullptr || s.force_close) continue;
-    const LoopCore::SweepResult r =
-        core_.SweepConnection(index_, *s.conn, now_, past_stop_deadline);
-    if (r == LoopCore::SweepResult::kNone) continue;
-    s.force_close = r == LoopCore::SweepResult::kClose;
-    slots_.MarkDirty(i);
-  }
+  internal::SweepSlots(core_, index_, slots_, now_, stopping_ && now_ >= stop_deadline_);
   if (accept_retry_ && !stopping_ && now_ >= accept_retry_at_) {
     accept_retry_ = false;
     SetListening(true);
   }
 }
-
-class EpollLoop final : public EventLoop {
- public:
-  explicit EpollLoop(std::unique_ptr<LoopCore> core) : core_(std::move(core)) {}
-
-  absl::Status Run() override {
-    return core_->RunWorkers([this](int i) {
-      EpollWorker worker(*core_, i);
-      return worker.Run();
-    });
-  }
-  void Stop() override { core_->Stop(); }
-  const char* name() const override { return "epoll"; }
-  LoopStats stats() const override { return core_->Stats(); }
-
- private:
-  std::unique_ptr<LoopCore> core_;
-};
 
 }  // namespace
 
@@ -363,7 +329,7 @@ absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(std::vector<Endpoint> e
       return EpollError(errno, "fcntl(O_NONBLOCK) on the listening socket");
     }
   }
-  return std::unique_ptr<EventLoop>(new EpollLoop(*std::move(core)));
+  return std::unique_ptr<EventLoop>(new internal::CoreLoop<EpollWorker>(*std::move(core), "epoll"));
 }
 
 absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(int listen_fd, LoopOptions options,

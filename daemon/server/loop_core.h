@@ -16,6 +16,7 @@
 #define TOKEND_DAEMON_SERVER_LOOP_CORE_H_
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -24,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -238,6 +240,71 @@ class SlotTable {
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<uint32_t> free_;
   std::vector<uint32_t> dirty_;
+};
+
+// What both loops do with their SlotTable. A Slot here also has
+// `uid_t uid` (the peer's, for Release()), `bool closing() const` (being
+// torn down without sending the rest) and `void ForceClose()`.
+
+// CloseSlot()
+//
+// Worker only: closes slot `i`'s descriptor, gives its place back and frees
+// the slot. REQUIRES: the slot is live and the kernel holds nothing of it.
+template <typename Slot>
+void CloseSlot(LoopCore& core, int worker, SlotTable<Slot>& slots, uint32_t i) {
+  Slot& s = slots.at(i);
+  ::close(s.conn->fd());
+  core.Release(worker, s.uid);
+  slots.Free(i);
+}
+
+// Worker only: CloseSlot() on every live slot (a worker that exits).
+template <typename Slot>
+void CloseAllSlots(LoopCore& core, int worker, SlotTable<Slot>& slots) {
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    if (slots.at(i).conn != nullptr) CloseSlot(core, worker, slots, i);
+  }
+}
+
+// SweepSlots()
+//
+// Worker only: LoopCore::SweepConnection() on every live slot not already
+// closing; one that must close is ForceClose()d, and every slot that
+// changed is marked dirty.
+template <typename Slot>
+void SweepSlots(LoopCore& core, int worker, SlotTable<Slot>& slots, Connection::TimePoint now,
+                bool past_stop_deadline) {
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    Slot& s = slots.at(i);
+    if (s.conn == nullptr || s.closing()) continue;
+    const LoopCore::SweepResult r = core.SweepConnection(worker, *s.conn, now, past_stop_deadline);
+    if (r == LoopCore::SweepResult::kNone) continue;
+    if (r == LoopCore::SweepResult::kClose) s.ForceClose();
+    slots.MarkDirty(i);
+  }
+}
+
+// The EventLoop of a LoopCore whose workers are `Worker`s: a class with
+// Worker(LoopCore&, int index) and absl::Status Run(), one per thread.
+template <typename Worker>
+class CoreLoop final : public EventLoop {
+ public:
+  CoreLoop(std::unique_ptr<LoopCore> core, const char* name)
+      : core_(std::move(core)), name_(name) {}
+
+  absl::Status Run() override {
+    return core_->RunWorkers([this](int i) {
+      Worker worker(*core_, i);
+      return worker.Run();
+    });
+  }
+  void Stop() override { core_->Stop(); }
+  const char* name() const override { return name_; }
+  LoopStats stats() const override { return core_->Stats(); }
+
+ private:
+  std::unique_ptr<LoopCore> core_;
+  const char* const name_;
 };
 
 // "function: strerror" for logs and Status messages.

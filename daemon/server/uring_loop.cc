@@ -301,6 +301,10 @@ class UringWorker {
     uint64_t pauses_seen = 0;
 
     bool kernel_idle() const { return recv == Recv::kIdle && !send_inflight; }
+    bool closing() const { return teardown != Teardown::kNone; }
+    void ForceClose() {
+      if (teardown == Teardown::kNone) teardown = Teardown::kForced;
+    }
   };
 
   absl::Status Setup();
@@ -320,9 +324,6 @@ class UringWorker {
 
   void Update(uint32_t i);
   void FinishClose(uint32_t i);
-  static void ForceClose(Slot& s) {
-    if (s.teardown == Teardown::kNone) s.teardown = Teardown::kForced;
-  }
   void Sweep();
   bool Done() const {
     if (slots_.live() != 0) return false;
@@ -359,14 +360,7 @@ UringWorker::~UringWorker() {
   // pointer into this worker's memory.
   if (ring_ready_) io_uring_queue_exit(&ring_);
   bufs_.Release();
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    Slot& s = slots_.at(i);
-    if (s.conn != nullptr) {
-      ::close(s.conn->fd());
-      core_.Release(index_, s.uid);
-      s.conn.reset();
-    }
-  }
+  internal::CloseAllSlots(core_, index_, slots_);
 }
 
 absl::Status UringWorker::Setup() {
@@ -580,7 +574,7 @@ void UringWorker::OnRecv(Tag t, int res, unsigned flags) {
   } else if (res == -ENOBUFS) {
     WorkerCounters::Bump(counters_.recv_no_buffers);
   } else if (res < 0 && res != -ECANCELED) {
-    ForceClose(*s);  // ECONNRESET and the like
+    s->ForceClose();  // ECONNRESET and the like
   }
   slots_.MarkDirty(t.slot);
 }
@@ -592,7 +586,7 @@ void UringWorker::OnSend(Tag t, int res) {
   if (res > 0) {
     s->conn->OnSent(static_cast<size_t>(res), now_);
   } else {
-    ForceClose(*s);  // EPIPE, ECONNRESET; 0 would never progress
+    s->ForceClose();  // EPIPE, ECONNRESET; 0 would never progress
   }
   slots_.MarkDirty(t.slot);
 }
@@ -631,7 +625,7 @@ void UringWorker::Update(uint32_t i) {
     if (s.recv == Recv::kArmed) {
       CancelRecv(i, s);
     } else if (s.recv == Recv::kIdle && !LoopCore::DrainForStop(c, *s.handler, scratch_, now_)) {
-      ForceClose(s);
+      s.ForceClose();
     }
   }
 
@@ -660,47 +654,15 @@ void UringWorker::Update(uint32_t i) {
   if (c.ShouldClose() && s.kernel_idle()) FinishClose(i);
 }
 
-void UringWorker::FinishClose(uint32_t i) {
-  Slot& s = slots_.at(i);
-  ::close(s.conn->fd());
-  core_.Release(index_, s.uid);
-  slots_.Free(i);
-}
+void UringWorker::FinishClose(uint32_t i) { internal::CloseSlot(core_, index_, slots_, i); }
 
 void UringWorker::Sweep() {
-  const bool past_stop_deadline = stopping_ && now_ >= stop_deadline_;
-  for (uint32_t i = 0; i < slots_.size(); ++i) {
-    Slot& s = slots_.at(i);
-    if (s.conn == nullptr || s.teardown != Teardown::kNone) continue;
-    const LoopCore::SweepResult r =
-        core_.SweepConnection(index_, *s.conn, now_, past_stop_deadline);
-    if (r == LoopCore::SweepResult::kNone) continue;
-    if (r == LoopCore::SweepResult::kClose) ForceClose(s);
-    slots_.MarkDirty(i);
-  }
+  internal::SweepSlots(core_, index_, slots_, now_, stopping_ && now_ >= stop_deadline_);
   if (accept_retry_ && !stopping_ && now_ >= accept_retry_at_) {
     accept_retry_ = false;
     ArmAcceptAll();
   }
 }
-
-class UringLoop final : public EventLoop {
- public:
-  explicit UringLoop(std::unique_ptr<LoopCore> core) : core_(std::move(core)) {}
-
-  absl::Status Run() override {
-    return core_->RunWorkers([this](int i) {
-      UringWorker worker(*core_, i);
-      return worker.Run();
-    });
-  }
-  void Stop() override { core_->Stop(); }
-  const char* name() const override { return "io_uring"; }
-  LoopStats stats() const override { return core_->Stats(); }
-
- private:
-  std::unique_ptr<LoopCore> core_;
-};
 
 }  // namespace
 
@@ -713,7 +675,8 @@ absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(std::vector<Endpoint> e
       LoopCore::Create(std::move(endpoints), std::move(options));
   if (!core.ok()) return core.status();
   if (absl::Status st = ProbeUring(); !st.ok()) return st;
-  return std::unique_ptr<EventLoop>(new UringLoop(*std::move(core)));
+  return std::unique_ptr<EventLoop>(
+      new internal::CoreLoop<UringWorker>(*std::move(core), "io_uring"));
 }
 
 absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(int listen_fd, LoopOptions options,
