@@ -217,7 +217,15 @@ void EpollWorker::AcceptSome(size_t endpoint) {
       accept_retry_at_ = now_ + kAcceptRetry;
       return;
     }
-    if (slots_.live() >= kMaxSlots || core_.Admit(index_, fd) != LoopCore::Admission::kAdmitted) {
+    if (slots_.live() >= kMaxSlots) {
+      ::close(fd);
+      continue;
+    }
+    if (const LoopCore::Admission a = core_.Admit(index_, fd);
+        a != LoopCore::Admission::kAdmitted) {
+      if (a == LoopCore::Admission::kPeerRefused) {
+        LoopCore::SendRefusal(fd, handlers_[endpoint]->RefusalReply());
+      }
       ::close(fd);
       continue;
     }

@@ -158,9 +158,18 @@ LoopCore::Admission LoopCore::Admit(int worker, int fd) {
     LogWarning(result == Admission::kFull
                    ? absl::StrCat("connection refused: ", options_.max_connections,
                                   " connections open (max_connections)")
-                   : absl::StrCat("connection refused: ", peer.message()));
+                   : absl::StrCat("connection refused by the peer allow-list (--allow-uid, "
+                                  "--allow-gid): ",
+                                  peer.message()));
   }
   return result;
+}
+
+void LoopCore::SendRefusal(int fd, std::string_view reply) {
+  if (reply.empty()) return;
+  // A fresh connection's send buffer is empty: the reply goes out whole or
+  // (peer already gone) not at all.
+  (void)::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void LoopCore::Release(int worker) {

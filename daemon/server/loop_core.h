@@ -93,6 +93,10 @@ class LoopCore {
   // given back, the refusal counted and logged (rate-limited); the caller
   // closes `fd`. An admitted connection is given back with Release().
   Admission Admit(int worker, int fd);
+  // Worker only: after kPeerRefused, sends `reply` (the handler's
+  // RefusalReply()) without blocking and ignores failure; the caller then
+  // closes `fd`.
+  static void SendRefusal(int fd, std::string_view reply);
   void Release(int worker);
 
   LoopStats Stats() const;

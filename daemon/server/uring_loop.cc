@@ -498,7 +498,11 @@ void UringWorker::OnAccept(size_t e, int res, unsigned flags) {
   if (res >= 0) {
     if (stopping_ || slots_.live() >= kMaxSlots) {
       ::close(res);
-    } else if (core_.Admit(index_, res) != LoopCore::Admission::kAdmitted) {
+    } else if (const LoopCore::Admission a = core_.Admit(index_, res);
+               a != LoopCore::Admission::kAdmitted) {
+      if (a == LoopCore::Admission::kPeerRefused) {
+        LoopCore::SendRefusal(res, handlers_[e]->RefusalReply());
+      }
       ::close(res);
     } else {
       const uint32_t i = slots_.Allocate();
