@@ -72,7 +72,8 @@ set(_deb "${PROJECT_SOURCE_DIR}/packaging/debian")
 
 set(CPACK_DEBIAN_DAEMON_PACKAGE_NAME "tokend")
 set(CPACK_DEBIAN_DAEMON_PACKAGE_SECTION "net")
-set(CPACK_DEBIAN_DAEMON_PACKAGE_DEPENDS "systemd")
+# procps: /bin/kill for ExecReload= (not in a minimal Debian).
+set(CPACK_DEBIAN_DAEMON_PACKAGE_DEPENDS "systemd, procps")
 set(CPACK_DEBIAN_DAEMON_DESCRIPTION "local bearer-token validation daemon
 tokend validates HMAC JSON Web Tokens for local processes over a Unix socket
 (binary protocol, and HTTP for nginx auth_request). Includes tokenctl and
