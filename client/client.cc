@@ -247,7 +247,7 @@ int ReadAfterLoss(tokend_client* c, Call* call) {
     c->in.append(c->recv_buf.get(), received);
   }
   const int rc = ParseResponses(c, call);
-  if (rc != TOKEND_OK) return rc;
+  if (rc != TOKEND_OK || call->Done()) return rc;
   c->error = std::move(saved_error);
   return kLost;
 }
