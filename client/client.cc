@@ -130,6 +130,13 @@ class Call {
 
   // Takes one response frame. Returns TOKEND_OK, _PROTOCOL or _NOMEM.
   int Deliver(const proto::RequestFrame& f, std::string* error) {
+    // The refusal frame (docs/protocol.md): a protocol error with opcode 0,
+    // which no request has, so it can only be the daemon's answer to the
+    // connection itself.
+    if (f.header.opcode == 0 && proto::IsProtocolErrorBody(f.body)) {
+      *error = "the daemon closed the connection at once";
+      return TOKEND_ERR_REFUSED;
+    }
     const uint32_t id = f.header.request_id;
     const size_t i = static_cast<uint32_t>(id - base_id_);
     if (i >= n_ || answered_.Has(i)) {
@@ -227,6 +234,24 @@ int ParseResponses(tokend_client* c, Call* call) {
   return rc;
 }
 
+// The daemon closed the connection while we were still sending: a refused
+// peer's request can meet the closed socket (EPIPE) before the client reads
+// the refusal frame waiting in its receive queue. Reads what is there
+// (never blocking) and returns its error if it holds one, else kLost.
+int ReadAfterLoss(tokend_client* c, Call* call) {
+  std::string saved_error = c->error;
+  for (;;) {
+    size_t received = 0;
+    const Io io = c->conn.Recv(c->recv_buf.get(), kRecvBufSize, &received, &c->error);
+    if (io != Io::kDone || received == 0) break;
+    c->in.append(c->recv_buf.get(), received);
+  }
+  const int rc = ParseResponses(c, call);
+  if (rc != TOKEND_OK || call->Done()) return rc;
+  c->error = std::move(saved_error);
+  return kLost;
+}
+
 // Runs `call` on the open connection until it is answered or fails.
 int Pump(tokend_client* c, Call* call, const Deadline& deadline) {
   c->out.clear();
@@ -255,7 +280,7 @@ int Pump(tokend_client* c, Call* call, const Deadline& deadline) {
       const Io io =
           c->conn.Send(c->out.data() + out_off, c->out.size() - out_off, &sent, &c->error);
       if (io == Io::kAgain) break;
-      if (io == Io::kLost) return kLost;
+      if (io == Io::kLost) return ReadAfterLoss(c, call);
       if (io == Io::kFailed) return TOKEND_ERR_IO;
       out_off += sent;
       if (out_off == c->out.size() && !call->AllEncoded()) {
@@ -461,6 +486,9 @@ const char* tokend_strerror(int err) {
              "versions compatible?)";
     case TOKEND_ERR_NOMEM:
       return "out of memory";
+    case TOKEND_ERR_REFUSED:
+      return "refused by the daemon's peer allow-list (run as a user or group that --allow-uid "
+             "or --allow-gid names, or change them)";
     default:
       return "unknown error";
   }

@@ -104,9 +104,11 @@ absl::StatusOr<server::Listener> CreateSocket(const Config& config, const std::s
 }
 
 // The listening sockets: those systemd passed (socket activation), matched
-// to --socket and --http-socket by path, and created for a path it did not
-// pass. A single passed socket that matches neither path serves the
-// protocol.
+// by name (FileDescriptorName=protocol / http, as tokend.socket and
+// tokend-http.socket set) or else to --socket and --http-socket by path, and
+// created for a path it did not pass. A socket named "http" serves HTTP even
+// without --http-socket. A single passed socket that matches nothing serves
+// the protocol.
 struct Sockets {
   std::optional<server::Listener> protocol;
   std::optional<server::Listener> http;
@@ -117,8 +119,12 @@ absl::StatusOr<Sockets> OpenSockets(const Config& config) {
   if (!inherited.ok()) return inherited.status();
   Sockets sockets;
   if (!inherited->empty()) {
-    sockets.protocol = server::Listener::TakeByPath(&*inherited, config.socket_path);
-    if (!config.http_socket_path.empty()) {
+    sockets.protocol = server::Listener::TakeByName(&*inherited, "protocol");
+    if (!sockets.protocol.has_value()) {
+      sockets.protocol = server::Listener::TakeByPath(&*inherited, config.socket_path);
+    }
+    sockets.http = server::Listener::TakeByName(&*inherited, "http");
+    if (!sockets.http.has_value() && !config.http_socket_path.empty()) {
       sockets.http = server::Listener::TakeByPath(&*inherited, config.http_socket_path);
     }
     if (!sockets.protocol.has_value() && inherited->size() == 1) {

@@ -208,8 +208,15 @@ void EpollWorker::AcceptSome(size_t endpoint) {
       return;
     }
     uid_t uid = 0;
-    if (slots_.live() >= kMaxSlots ||
-        core_.Admit(index_, fd, &uid) != LoopCore::Admission::kAdmitted) {
+    if (slots_.live() >= kMaxSlots) {
+      ::close(fd);
+      continue;
+    }
+    if (const LoopCore::Admission a = core_.Admit(index_, fd, &uid);
+        a != LoopCore::Admission::kAdmitted) {
+      if (a == LoopCore::Admission::kPeerRefused) {
+        LoopCore::SendRefusal(fd, handlers_[endpoint]->RefusalReply());
+      }
       ::close(fd);
       continue;
     }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -155,18 +156,43 @@ absl::StatusOr<Listener> Listener::Bind(const ListenerOptions& options) {
 }
 
 absl::StatusOr<std::vector<Listener>> Listener::FromSystemd() {
-  int n = sd_listen_fds(/*unset_environment=*/1);
+  char** names = nullptr;
+  int n = sd_listen_fds_with_names(/*unset_environment=*/1, &names);
   if (n < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad socket activation variables (LISTEN_FDS): ", std::strerror(-n)));
+  }
+  std::vector<std::string> fd_names;
+  if (names != nullptr) {
+    for (int i = 0; i < n; ++i) {
+      fd_names.emplace_back(names[i] != nullptr ? names[i] : "");
+      std::free(names[i]);
+    }
+    std::free(names);
   }
   std::vector<Listener> listeners;
   for (int i = 0; i < n; ++i) {
     absl::StatusOr<Listener> adopted = Adopt(SD_LISTEN_FDS_START + i);
     if (!adopted.ok()) return adopted.status();
+    // Without LISTEN_FDNAMES systemd's library names every socket "unknown".
+    if (static_cast<size_t>(i) < fd_names.size() && fd_names[i] != "unknown") {
+      adopted->name_ = fd_names[i];
+    }
     listeners.push_back(*std::move(adopted));
   }
   return listeners;
+}
+
+std::optional<Listener> Listener::TakeByName(std::vector<Listener>* listeners,
+                                             const std::string& name) {
+  for (auto it = listeners->begin(); it != listeners->end(); ++it) {
+    if (!name.empty() && it->name() == name) {
+      Listener taken = std::move(*it);
+      listeners->erase(it);
+      return taken;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<Listener> Listener::TakeByPath(std::vector<Listener>* listeners,
@@ -199,6 +225,7 @@ absl::StatusOr<Listener> Listener::Adopt(int fd) {
 Listener::Listener(Listener&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
+      name_(std::move(other.name_)),
       inherited_(other.inherited_),
       replaced_stale_(other.replaced_stale_),
       dev_(other.dev_),
@@ -209,6 +236,7 @@ Listener& Listener::operator=(Listener&& other) noexcept {
     Close();
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
+    name_ = std::move(other.name_);
     inherited_ = other.inherited_;
     replaced_stale_ = other.replaced_stale_;
     dev_ = other.dev_;

@@ -54,8 +54,15 @@ class Listener {
   // (sd_listen_fds), in order; empty when none were passed. Fails when any
   // of them is not a listening AF_UNIX SOCK_STREAM socket (the caller then
   // serves none). Unsets the LISTEN_* variables so children do not inherit
-  // them. Each descriptor is made non-blocking and close-on-exec.
+  // them. Each descriptor is made non-blocking and close-on-exec, and
+  // carries the name systemd gave it (FileDescriptorName=, LISTEN_FDNAMES).
   static absl::StatusOr<std::vector<Listener>> FromSystemd();
+
+  // TakeByName()
+  //
+  // Moves out of `listeners` the one whose name() is `name`, if any.
+  static std::optional<Listener> TakeByName(std::vector<Listener>* listeners,
+                                            const std::string& name);
 
   // TakeByPath()
   //
@@ -79,6 +86,9 @@ class Listener {
   // The socket's path (from getsockname for an inherited socket; may be
   // empty for an unnamed one).
   const std::string& path() const { return path_; }
+  // The name systemd passed with an inherited socket (FileDescriptorName=;
+  // by default the socket unit's name); empty otherwise.
+  const std::string& name() const { return name_; }
   // True when the socket came from systemd and is not ours to unlink.
   bool inherited() const { return inherited_; }
   // True when Bind() found a stale socket file and replaced it.
@@ -94,6 +104,7 @@ class Listener {
 
   int fd_ = -1;
   std::string path_;
+  std::string name_;
   bool inherited_ = false;
   bool replaced_stale_ = false;
   dev_t dev_ = 0;  // identity of the socket file we created

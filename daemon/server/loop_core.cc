@@ -194,9 +194,20 @@ LoopCore::Admission LoopCore::Admit(int worker, int fd, uid_t* uid) {
   int64_t last = last_refusal_log_ns_.load(std::memory_order_relaxed);
   if (now - last >= 1'000'000'000 &&
       last_refusal_log_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
-    LogWarning(absl::StrCat("connection refused: ", why));
+    LogWarning(result == Admission::kPeerRefused
+                   ? absl::StrCat("connection refused by the peer allow-list (--allow-uid, "
+                                  "--allow-gid): ",
+                                  why)
+                   : absl::StrCat("connection refused: ", why));
   }
   return result;
+}
+
+void LoopCore::SendRefusal(int fd, std::string_view reply) {
+  if (reply.empty()) return;
+  // A fresh connection's send buffer is empty: the reply goes out whole or
+  // (peer already gone) not at all.
+  (void)::send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 void LoopCore::Release(int worker, uid_t uid) {

@@ -103,6 +103,10 @@ class LoopCore {
   // connection is given back with Release(worker, *uid).
   Admission Admit(int worker, int fd, uid_t* uid);
   void Release(int worker, uid_t uid);
+  // Worker only: after kPeerRefused, sends `reply` (the handler's
+  // RefusalReply()) without blocking and ignores failure; the caller then
+  // closes `fd`.
+  static void SendRefusal(int fd, std::string_view reply);
 
   // A Connection for the admitted `fd`, with the loop's limits and sharing
   // its buffer budget.

@@ -93,6 +93,13 @@ class ProtocolHandler {
   // answered.
   virtual size_t Handle(std::string_view in, std::string* out, bool* close) = 0;
 
+  // RefusalReply()
+  //
+  // What a peer refused by the allow lists is sent before its connection is
+  // closed, so that it learns why (docs/protocol.md "Refused peers"); empty
+  // sends nothing. The bytes must fit an empty socket buffer.
+  virtual std::string_view RefusalReply() const { return {}; }
+
   // Thread-safe.
   virtual ServiceStats stats() const = 0;
 };

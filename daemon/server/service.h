@@ -74,6 +74,12 @@ class Service final : public ProtocolHandler {
 
   // Thread-safe (see the file comment).
   ServiceStats stats() const override { return counters_.Snapshot(); }
+  // The refusal frame: a protocol error (body 255) with opcode 0 and request
+  // id 0, the answer to the connection rather than to any request.
+  std::string_view RefusalReply() const override {
+    static constexpr char kRefusal[] = {1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, '\xff'};
+    return std::string_view(kRefusal, sizeof kRefusal);
+  }
 
  private:
   std::unique_ptr<RequestValidator> validator_;

@@ -527,7 +527,11 @@ void UringWorker::OnAccept(size_t e, int res, unsigned flags) {
     uid_t uid = 0;
     if (stopping_ || slots_.live() >= kMaxSlots) {
       ::close(res);
-    } else if (core_.Admit(index_, res, &uid) != LoopCore::Admission::kAdmitted) {
+    } else if (const LoopCore::Admission a = core_.Admit(index_, res, &uid);
+               a != LoopCore::Admission::kAdmitted) {
+      if (a == LoopCore::Admission::kPeerRefused) {
+        LoopCore::SendRefusal(res, handlers_[e]->RefusalReply());
+      }
       ::close(res);
     } else {
       const uint32_t i = slots_.Allocate();

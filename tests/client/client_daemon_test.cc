@@ -187,6 +187,34 @@ TEST_F(ClientDaemonTest, DaemonRestartBetweenCallsIsInvisible) {
   EXPECT_EQ(tokend_ping(client_), TOKEND_OK);
 }
 
+// A daemon whose allow list leaves us out sends the refusal frame; the
+// library and tokenctl say so instead of blaming a crashing daemon.
+TEST_F(ClientDaemonTest, PeerRefusedByTheAllowListIsToldWhy) {
+  daemon_.Signal(SIGTERM);
+  ASSERT_TRUE(daemon_.WaitExit().has_value());
+  ASSERT_TRUE(daemon_.Start({"--allow-uid", std::to_string(::getuid() + 1)}) && daemon_.WaitReady())
+      << daemon_.Log();
+  for (int round = 0; round < 20; ++round) {  // the refusal races our request
+    EXPECT_EQ(tokend_ping(client_), TOKEND_ERR_REFUSED) << tokend_last_error(client_);
+  }
+  const std::string token = Mint("k256", auth::Alg::kHS256, Claims("erin", 3600));
+  tokend_result r;
+  EXPECT_EQ(tokend_validate(client_, token.data(), token.size(), nullptr, 0, 0, &r),
+            TOKEND_ERR_REFUSED);
+  EXPECT_NE(std::string(tokend_strerror(TOKEND_ERR_REFUSED))
+                .find("refused by the daemon's peer allow-list"),
+            std::string::npos);
+
+  const ProcessResult v = Tokenctl({"validate", "--socket", daemon_.socket_path(), token});
+  EXPECT_EQ(v.exit_code, 2);
+  EXPECT_NE(v.err.find("refused by the daemon's peer allow-list"), std::string::npos) << v.err;
+  const ProcessResult p = Tokenctl({"ping", "--socket", daemon_.socket_path()});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_NE(p.err.find("refused by the daemon's peer allow-list"), std::string::npos) << p.err;
+  EXPECT_NE(daemon_.Log().find("connection refused by the peer allow-list"), std::string::npos)
+      << daemon_.Log();
+}
+
 TEST_F(ClientDaemonTest, StoppedDaemonTimesOutAndTheNextCallRecovers) {
   const std::string token = Mint("k256", auth::Alg::kHS256, Claims("carol", 3600));
   daemon_.Signal(SIGSTOP);

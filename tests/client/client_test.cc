@@ -269,6 +269,52 @@ TEST_F(ClientTest, ClosedPeerNeverRaisesSigpipe) {
   sigaction(SIGPIPE, &old, nullptr);
 }
 
+// What tokend does to a peer outside its allow lists (docs/protocol.md):
+// accepts, sends the refusal frame, closes. Here the close comes before the
+// client sends anything, so its send fails (EPIPE) and the frame waits in
+// its receive queue: the client must still read it, not reconnect.
+TEST_F(ClientTest, RefusalFrameIsReportedEvenWhenTheSendMeetsTheClosedSocket) {
+  const std::string path = dir_.File("refusing.sock");
+  const int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(lfd, 16), 0);
+  std::atomic<int> refused{0};
+  std::atomic<bool> accept_second{false};
+  std::thread refuser([&] {
+    for (int i = 0; i < 2; ++i) {
+      // The second connection is accepted only after the first call
+      // returned: a client that reconnected instead of reading the frame
+      // would wait in the listen queue and time out.
+      while (i == 1 && !accept_second.load()) usleep(1000);
+      const int fd = accept(lfd, nullptr, nullptr);
+      if (fd < 0) return;
+      static constexpr char kRefusal[] = {1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, '\xff'};
+      if (send(fd, kRefusal, sizeof kRefusal, MSG_NOSIGNAL) == sizeof kRefusal) ++refused;
+      close(fd);
+    }
+  });
+  tokend_client* c = nullptr;
+  EXPECT_EQ(tokend_connect(path.c_str(), 2000, &c), TOKEND_OK);  // no ASSERT: join below
+  std::unique_ptr<tokend_client, void (*)(tokend_client*)> guard(c, &tokend_close);
+  for (int i = 0; i < 500 && refused.load() < 1; ++i) usleep(1000);
+  usleep(20000);  // the close follows the send
+  EXPECT_EQ(tokend_ping(c), TOKEND_ERR_REFUSED) << tokend_last_error(c);
+  accept_second = true;
+  // A new connection (the call after a refusal reconnects) is refused too.
+  tokend_result r;
+  EXPECT_EQ(Validate(c, "x", &r), TOKEND_ERR_REFUSED) << tokend_last_error(c);
+  EXPECT_NE(std::string(tokend_strerror(TOKEND_ERR_REFUSED))
+                .find("refused by the daemon's peer allow-list"),
+            std::string::npos);
+  shutdown(lfd, SHUT_RDWR);
+  close(lfd);
+  refuser.join();
+  EXPECT_EQ(refused.load(), 2);
+}
+
 TEST_F(ClientTest, SocketThatNeverAcceptsTimesOut) {
   const std::string path = dir_.File("never.sock");
   SilentListener listener(path, 16);
@@ -489,13 +535,13 @@ TEST_F(ClientTest, CProgramsUseTheHeaderAsC) {
 
 TEST(ClientNamesTest, EveryErrorCodeHasItsOwnMessage) {
   std::set<std::string> messages;
-  for (int e = TOKEND_OK; e >= TOKEND_ERR_NOMEM; --e) {
+  for (int e = TOKEND_OK; e >= TOKEND_ERR_REFUSED; --e) {
     const std::string m = tokend_strerror(e);
     EXPECT_FALSE(m.empty());
     EXPECT_NE(m, "unknown error") << e;
     messages.insert(m);
   }
-  EXPECT_EQ(messages.size(), static_cast<size_t>(1 - TOKEND_ERR_NOMEM));
+  EXPECT_EQ(messages.size(), static_cast<size_t>(1 - TOKEND_ERR_REFUSED));
   EXPECT_STREQ(tokend_strerror(-1000), "unknown error");
   EXPECT_NE(std::string(tokend_strerror(TOKEND_ERR_NO_DAEMON)).find("TOKEND_SOCKET"),
             std::string::npos);

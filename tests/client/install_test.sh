@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the `client` component into a scratch root and builds programs
+# Installs the `lib` and `dev` components (libtokend-client1 and
+# libtokend-client-dev) into a scratch root and builds programs
 # against it the way users do: C through pkg-config (shared, then the static
 # archive alone with libstdc++), and the C++ wrapper under C++17.
 # usage: install_test.sh BUILD_DIR CC CXX SANITIZED(ON|OFF)
@@ -12,7 +13,8 @@ command -v pkg-config >/dev/null || { echo "skipped: no pkg-config"; exit 77; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-DESTDIR="$tmp/root" cmake --install "$build" --component client >/dev/null
+DESTDIR="$tmp/root" cmake --install "$build" --component lib >/dev/null
+DESTDIR="$tmp/root" cmake --install "$build" --component dev >/dev/null
 
 pc=$(find "$tmp/root" -name tokend-client.pc)
 [ -n "$pc" ] || { echo "FAIL: tokend-client.pc not installed"; exit 1; }

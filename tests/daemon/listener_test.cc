@@ -340,6 +340,51 @@ TEST(ListenerTest, FromSystemdReturnsEverySocketAndTakeByPathPicksOne) {
   ::close(b);
 }
 
+// systemd names the sockets in LISTEN_FDNAMES (FileDescriptorName=): the
+// daemon picks its HTTP socket by the name "http", whatever its path.
+TEST(ListenerTest, FromSystemdKeepsTheNamesAndTakeByNamePicksOne) {
+  TempDir dir;
+  static std::string a_path, b_path;
+  a_path = dir.file("a.sock");
+  b_path = dir.file("b.sock");
+  int a = BindUnix(a_path, SOCK_STREAM, 8);
+  int b = BindUnix(b_path, SOCK_STREAM, 8);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  ::setenv("LISTEN_FDNAMES", "protocol:http", 1);
+  int code = InChildWithListenFds({a, b}, "2", [] {
+    absl::StatusOr<std::vector<Listener>> l = Listener::FromSystemd();
+    if (!l.ok() || l->size() != 2) return 1;
+    if (l->front().name() != "protocol" || l->back().name() != "http") return 2;
+    if (std::getenv("LISTEN_FDNAMES") != nullptr) return 3;
+    if (Listener::TakeByName(&*l, "metrics").has_value() || l->size() != 2) return 4;
+    std::optional<Listener> http = Listener::TakeByName(&*l, "http");
+    if (!http.has_value() || http->fd() != 4 || http->path() != b_path || l->size() != 1) return 5;
+    return 0;
+  });
+  ::unsetenv("LISTEN_FDNAMES");
+  EXPECT_EQ(code, 0);
+  ::close(a);
+  ::close(b);
+}
+
+// Without LISTEN_FDNAMES no socket has a name, so TakeByName finds none.
+TEST(ListenerTest, FromSystemdWithoutNamesLeavesThemEmpty) {
+  TempDir dir;
+  int a = BindUnix(dir.file("a.sock"), SOCK_STREAM, 8);
+  ASSERT_GE(a, 0);
+  ::unsetenv("LISTEN_FDNAMES");
+  int code = InChildWithListenFds({a}, "1", [] {
+    absl::StatusOr<std::vector<Listener>> l = Listener::FromSystemd();
+    if (!l.ok() || l->size() != 1) return 1;
+    if (!l->front().name().empty()) return 2;
+    if (Listener::TakeByName(&*l, "http").has_value()) return 3;
+    return 0;
+  });
+  EXPECT_EQ(code, 0);
+  ::close(a);
+}
+
 TEST(ListenerTest, FromSystemdRefusesANonListeningSocket) {
   TempDir dir;
   int not_listening = BindUnix(dir.file("nl.sock"), SOCK_STREAM, -1);

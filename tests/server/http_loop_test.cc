@@ -67,6 +67,7 @@ class HttpLoopTest : public ::testing::TestWithParam<LoopKind> {
     endpoints.push_back(std::move(http));
     LoopOptions o;
     o.threads = 2;
+    Configure(&o);
     auto loop =
         GetParam() == LoopKind::kUring ? MakeUringLoop(endpoints, o) : MakeEpollLoop(endpoints, o);
     if (!loop.ok()) {
@@ -78,6 +79,7 @@ class HttpLoopTest : public ::testing::TestWithParam<LoopKind> {
     loop_ = *std::move(loop);
     thread_ = std::thread([this] { run_ = loop_->Run(); });
   }
+  virtual void Configure(LoopOptions*) {}
   void TearDown() override {
     if (loop_ != nullptr) loop_->Stop();
     if (thread_.joinable()) thread_.join();
@@ -178,6 +180,41 @@ TEST_P(HttpLoopTest, RequestSplitAcrossWritesIsAnsweredOnceWhole) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothLoops, HttpLoopTest,
+                         ::testing::Values(LoopKind::kUring, LoopKind::kEpoll), KindName);
+
+// The same loop with an allow list that leaves this process out.
+class HttpLoopRefusalTest : public HttpLoopTest {
+ protected:
+  void Configure(LoopOptions* o) override { o->allow_uids = {::getuid() + 1}; }
+};
+
+// A refused peer of the HTTP front gets a 403 saying why (nginx passes a 403
+// from auth_request on); one of the binary socket the refusal frame.
+TEST_P(HttpLoopRefusalTest, RefusedPeersAreToldWhyOnEachSocket) {
+  Client web(http_.path());
+  ASSERT_TRUE(web.ok());
+  web.Write("GET /a HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer ok:bob\r\n\r\n");
+  bool closed = false;
+  const std::string out = ReadUntil(
+      web, [](const std::string&) { return false; }, &closed);
+  EXPECT_THAT(out, StartsWith("HTTP/1.1 403 Forbidden\r\n"));
+  const size_t body = out.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  EXPECT_EQ(out.substr(body + 4), "refused by the daemon's peer allow-list\r\n");
+  EXPECT_THAT(out, HasSubstr("Content-Length: 41\r\n"));
+  EXPECT_TRUE(closed);
+
+  Client bin(binary_.path());
+  bin.Write(Ping(3));
+  std::vector<Response> r;
+  ASSERT_TRUE(bin.Read(1, &r));
+  EXPECT_EQ(r[0].header.opcode, 0);
+  EXPECT_EQ(r[0].body, std::string(1, '\xff'));
+  EXPECT_EQ(calls_.load(), 0u);
+  EXPECT_EQ(loop_->stats().refused_peer, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(BothLoops, HttpLoopRefusalTest,
                          ::testing::Values(LoopKind::kUring, LoopKind::kEpoll), KindName);
 
 TEST(EndpointsTest, BadEndpointListsAreRefused) {

@@ -468,13 +468,22 @@ TEST_P(LoopTest, MaxConnectionsRefusesBeyondTheLimit) {
   EXPECT_EQ(again.Read(1).size(), 1u);
 }
 
-TEST_P(LoopTest, PeerOutsideTheAllowListsIsClosedAtOnce) {
+TEST_P(LoopTest, PeerOutsideTheAllowListsGetsTheRefusalFrameAndIsClosed) {
   LoopOptions o;
   o.allow_uids = {::getuid() + 1};
   o.allow_gids = {0x7ffffff0};
   START(o);
   Client c(sock_.path());
   c.Write(Ping(1));
+  // docs/protocol.md "Refused peers": a protocol error with opcode 0 and
+  // request id 0, then the connection closes.
+  std::vector<Response> rs;
+  ASSERT_TRUE(c.Read(1, &rs));
+  EXPECT_EQ(rs[0].header.opcode, 0);
+  EXPECT_EQ(rs[0].header.request_id, 0u);
+  EXPECT_EQ(rs[0].header.version, 1);
+  EXPECT_EQ(rs[0].header.flags, 0);
+  EXPECT_EQ(rs[0].body, std::string(1, '\xff'));
   EXPECT_TRUE(c.ExpectClosed());
   EXPECT_EQ(loop_->stats().refused_peer, 1u);
   EXPECT_EQ(loop_->stats().connections_accepted, 0u);

@@ -115,7 +115,11 @@ enum {
    * matches no request. The connection is dropped. */
   TOKEND_ERR_PROTOCOL = -8,
   /* Memory allocation failed. */
-  TOKEND_ERR_NOMEM = -9
+  TOKEND_ERR_NOMEM = -9,
+  /* The daemon refused this client by its peer allow-list (--allow-uid,
+   * --allow-gid): it sent the refusal frame of docs/protocol.md and closed
+   * the connection. Run as an allowed user or group, or change the list. */
+  TOKEND_ERR_REFUSED = -10
 };
 
 /* Token statuses: the daemon's answer, with exactly the codes and names of

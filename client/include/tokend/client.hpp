@@ -171,6 +171,7 @@ class Client {
       case TOKEND_ERR_INVALID:
         return absl::InvalidArgumentError(msg);
       case TOKEND_ERR_PERMISSION:
+      case TOKEND_ERR_REFUSED:
         return absl::PermissionDeniedError(msg);
       case TOKEND_ERR_TIMEOUT:
         return absl::DeadlineExceededError(msg);

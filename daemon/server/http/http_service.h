@@ -70,6 +70,11 @@ class HttpService final : public ProtocolHandler {
 
   size_t Handle(std::string_view in, std::string* out, bool* close) override;
   ServiceStats stats() const override { return counters_.Snapshot(); }
+  // 403 before any request is read; nginx auth_request passes 403 on.
+  std::string_view RefusalReply() const override {
+    return "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 41\r\n"
+           "Connection: close\r\n\r\nrefused by the daemon's peer allow-list\r\n";
+  }
 
  private:
   static void Bump(std::atomic<uint64_t>& c) {
