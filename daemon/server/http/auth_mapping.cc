@@ -60,6 +60,9 @@ void AppendStatusLine(int code, std::string* out) {
     case 404:
       reason = "Not Found";
       break;
+    case 405:
+      reason = "Method Not Allowed";
+      break;
     case 413:
       reason = "Content Too Large";
       break;
@@ -164,6 +167,14 @@ std::optional<bool> WantClaims(const std::optional<std::string_view>& header) {
 
 std::string_view StatusName(uint8_t status) {
   return status < kStatusNames.size() ? kStatusNames[status] : std::string_view("UNKNOWN");
+}
+
+bool AudienceAllowed(std::string_view requested, const std::vector<std::string>& configured) {
+  if (requested.empty() || configured.empty()) return true;
+  for (const std::string& a : configured) {
+    if (a == requested) return true;
+  }
+  return false;
 }
 
 bool SafeHeaderValue(std::string_view v) {

@@ -36,6 +36,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/server/http/request_parser.h"
 
@@ -89,6 +90,15 @@ std::string_view StatusName(uint8_t status);
 
 inline constexpr uint8_t kStatusOk = 0;
 inline constexpr uint8_t kStatusMalformed = 1;
+inline constexpr uint8_t kStatusAudienceMismatch = 7;
+
+// AudienceAllowed()
+//
+// Whether X-Tokend-Audience `requested` may be asked for on the HTTP socket:
+// empty (no header) always; otherwise only one of `configured` exactly, or
+// anything when nothing is configured (the header then adds a check, it
+// cannot widen one).
+bool AudienceAllowed(std::string_view requested, const std::vector<std::string>& configured);
 
 // SafeHeaderValue()
 //

@@ -25,7 +25,7 @@ int64_t RealtimeSeconds() {
 
 HttpService::HttpService(std::unique_ptr<RequestValidator> validator, HttpServiceOptions options)
     : validator_(std::move(validator)), options_(std::move(options)), parser_(options_.limits) {
-  assert(validator_ != nullptr);
+  assert(validator_ != nullptr || options_.role == HttpRole::kAdmin);
   assert(options_.clock != nullptr);
 }
 
@@ -46,25 +46,36 @@ ResponseCommon HttpService::Common(const HttpRequest& req) {
   return c;
 }
 
-bool HttpService::Answer(const HttpRequest& req, std::string* out) {
+void HttpService::AnswerAdmin(const HttpRequest& req, std::string* out) {
   ResponseCommon common = Common(req);
-  if (IsGetOrHead(req) && (req.path == "/healthz" || req.path == "/metrics")) {
-    const bool head = req.method == HTTP_HEAD;
-    ServiceCounters::Bump(counters_.ping_requests);
-    if (req.path == "/healthz") {
-      const bool ready = !options_.ready || options_.ready();
-      AppendText(common, ready ? 200 : 503, kTextPlain, ready ? "ok\n" : "no keys loaded\n", head,
-                 out);
-    } else if (options_.metrics) {
-      body_.clear();
-      options_.metrics(&body_);
-      AppendText(common, 200, kPrometheusText, body_, head, out);
-    } else {
-      AppendText(common, 404, kTextPlain, "not found\n", head, out);
-    }
+  const bool head = req.method == HTTP_HEAD;
+  if (req.path != "/healthz" && req.path != "/metrics") {
+    AppendText(common, 404, kTextPlain, "not found\n", head, out);
+    return;
+  }
+  if (!IsGetOrHead(req)) {
+    AppendText(common, 405, kTextPlain, "method not allowed\n", head, out);
+    return;
+  }
+  ServiceCounters::Bump(counters_.ping_requests);
+  if (req.path == "/healthz") {
+    const Health h = options_.health ? options_.health() : Health();
+    AppendText(common, h.ok ? 200 : 503, kTextPlain, h.body, head, out);
+  } else if (options_.metrics) {
+    body_.clear();
+    options_.metrics(&body_);
+    AppendText(common, 200, kPrometheusText, body_, head, out);
+  } else {
+    AppendText(common, 404, kTextPlain, "not found\n", head, out);
+  }
+}
+
+bool HttpService::Answer(const HttpRequest& req, std::string* out) {
+  if (options_.role == HttpRole::kAdmin) {
+    AnswerAdmin(req, out);
     return true;
   }
-
+  ResponseCommon common = Common(req);
   const std::optional<bool> want_claims = WantClaims(req.want_claims);
   const TokenLookup token = ExtractToken(req, &scratch_);
   if (!want_claims.has_value() || token.source == TokenSource::kBadQuery) {
@@ -77,8 +88,15 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
     AppendMissingToken(common, out);
     return true;
   }
-  const RequestValidator::Outcome o =
-      validator_->Validate(token.token, req.audience.value_or(std::string_view()), *want_claims);
+  const std::string_view audience = req.audience.value_or(std::string_view());
+  if (!AudienceAllowed(audience, options_.audiences)) {
+    // A client's own header must not widen what the relying party accepts.
+    ServiceCounters::Bump(counters_.validate_requests);
+    counters_.CountStatus(kStatusAudienceMismatch);
+    AppendRefused(common, kStatusAudienceMismatch, out);
+    return true;
+  }
+  const RequestValidator::Outcome o = validator_->Validate(token.token, audience, *want_claims);
   ServiceCounters::Bump(counters_.validate_requests);
   if (o.cache_hit) ServiceCounters::Bump(counters_.cache_hits);
   uint8_t status = o.status;

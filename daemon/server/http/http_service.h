@@ -1,18 +1,25 @@
 // http_service.h
 //
-// HttpService is the HTTP/1.1 front's ProtocolHandler: it answers the auth
-// subrequests of nginx (auth_request), Envoy (ext_authz, HTTP mode),
-// Traefik (forwardAuth) and the like, plus GET /healthz and GET /metrics,
-// on the same event loop and through the same RequestValidator as the
-// binary protocol. No I/O: the loop feeds it bytes and sends what it
+// HttpService is the HTTP/1.1 front's ProtocolHandler, in one of two roles
+// on the same event loop. No I/O: the loop feeds it bytes and sends what it
 // appends.
 //
-//   - Any method and path is an auth check, except GET or HEAD of /healthz
-//     (200 when the `ready` callback says keys are loaded, else 503) and of
-//     /metrics (200 with the `metrics` callback's Prometheus text; 404 when
-//     there is none). The token and the answer follow auth_mapping.h; the
-//     expected audience is X-Tokend-Audience when present, else the
-//     configured ones.
+//   - kAuth (--http-socket): answers the auth subrequests of nginx
+//     (auth_request), Envoy (ext_authz, HTTP mode), Traefik (forwardAuth)
+//     and the like through the same RequestValidator as the binary
+//     protocol. EVERY request, whatever its method and path, is an auth
+//     decision: 2xx only for a valid token (so that a proxy forwarding the
+//     client's own method and path, as ext_authz does, can never be talked
+//     into an allow by asking for /healthz). The token and the answer
+//     follow auth_mapping.h. The expected audience is the configured one(s);
+//     X-Tokend-Audience may only narrow it to one of `audiences` (anything
+//     else: 401 AUDIENCE_MISMATCH, not validated), or, when no audience is
+//     configured, add that check.
+//   - kAdmin (--admin-socket): GET or HEAD of /healthz (the `health`
+//     callback's answer: 200 when ok, else 503) and of /metrics (200 with
+//     the `metrics` callback's Prometheus text; 404 when there is none);
+//     any other path 404, any other method on those paths 405. It never
+//     validates a token.
 //   - Keep-alive and pipelining: every complete request in the input is
 //     answered in order; a request that asks to close (Connection: close,
 //     HTTP/1.0 without keep-alive) is answered and the connection closes.
@@ -38,6 +45,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/server/http/auth_mapping.h"
 #include "daemon/server/http/request_parser.h"
@@ -51,12 +59,26 @@ namespace tokend::server::http {
 using WallSeconds = int64_t (*)();
 int64_t RealtimeSeconds();
 
+enum class HttpRole : uint8_t {
+  kAuth,   // every request is an auth decision
+  kAdmin,  // GET /healthz and GET /metrics only
+};
+
+// The answer of /healthz: 200 with `body` when `ok`, else 503 with it.
+struct Health {
+  bool ok = true;
+  std::string body = "ok\n";
+};
+
 struct HttpServiceOptions {
+  HttpRole role = HttpRole::kAuth;
   HttpLimits limits;
-  // /healthz: true when the daemon can validate (keys are loaded). Unset:
-  // always ready.
-  std::function<bool()> ready;
-  // /metrics: appends the Prometheus text exposition. Unset: 404.
+  // kAuth: the configured --audience values, which X-Tokend-Audience may
+  // choose among (empty: it adds a check instead).
+  std::vector<std::string> audiences;
+  // kAdmin /healthz. Unset: always ok.
+  std::function<Health()> health;
+  // kAdmin /metrics: appends the Prometheus text exposition. Unset: 404.
   std::function<void(std::string*)> metrics;
   NanoClock clock = &MonotonicNanos;          // latency
   WallSeconds wall_clock = &RealtimeSeconds;  // Date; null: no Date header
@@ -64,6 +86,7 @@ struct HttpServiceOptions {
 
 class HttpService final : public ProtocolHandler {
  public:
+  // REQUIRES: `validator` is set for kAuth (kAdmin takes none).
   HttpService(std::unique_ptr<RequestValidator> validator, HttpServiceOptions options);
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
@@ -78,6 +101,7 @@ class HttpService final : public ProtocolHandler {
   // Answers one complete request; false when it was refused with a 400
   // (the connection then closes).
   bool Answer(const HttpRequest& req, std::string* out);
+  void AnswerAdmin(const HttpRequest& req, std::string* out);
   ResponseCommon Common(const HttpRequest& req);
 
   std::unique_ptr<RequestValidator> validator_;
