@@ -136,12 +136,19 @@ TEST_P(HttpTest, MissingTokenIs401WithoutAnErrorAttribute) {
   EXPECT_EQ(r.Header("www-authenticate"), "Bearer realm=\"tokend\"");
 }
 
-TEST_P(HttpTest, DaprHeaderAndNacosQueryCarryTokens) {
+TEST_P(HttpTest, DaprAndNacosHeadersQueryAndOriginalUriCarryTokens) {
   START_DAEMON();
   EXPECT_EQ(CurlOne({"-H", "dapr-api-token: " + Token(600, "dapr")}).Header("x-auth-subject"),
             "dapr");
   EXPECT_EQ(CurlOne({}, "/v1/ns?accessToken=" + Token(600, "nacos")).Header("x-auth-subject"),
             "nacos");
+  EXPECT_EQ(CurlOne({"-H", "accessToken: " + Token(600, "nacos-h")}).Header("x-auth-subject"),
+            "nacos-h");
+  // nginx's auth_request subrequest: the client's query is in X-Original-URI.
+  EXPECT_EQ(CurlOne({"-H", "X-Original-URI: /v1/ns?a=b&access%54oken=" + Token(600, "orig")})
+                .Header("x-auth-subject"),
+            "orig");
+  EXPECT_EQ(CurlOne({"-H", "X-Original-URI: /v1/ns?accessToken=%zz"}).status, 400);
   // Authorization first: a bad bearer token is not rescued by a good header.
   HttpResponse r =
       CurlOne({"-H", "Authorization: bearer nope", "-H", "dapr-api-token: " + Token()});

@@ -243,11 +243,15 @@ bool HttpRequestParser::EndField() {
     case 6:
       if (EqualsIgnoreCase(name, "expect")) f = Field::kExpect;
       break;
+    case 11:
+      if (EqualsIgnoreCase(name, "accesstoken")) f = Field::kAccessToken;
+      break;
     case 13:
       if (EqualsIgnoreCase(name, "authorization")) f = Field::kAuthorization;
       break;
     case 14:
       if (EqualsIgnoreCase(name, "dapr-api-token")) f = Field::kDaprApiToken;
+      if (EqualsIgnoreCase(name, "x-original-uri")) f = Field::kOriginalUri;
       break;
     case 15:
       if (EqualsIgnoreCase(name, "x-tokend-claims")) f = Field::kWantClaims;
@@ -279,6 +283,10 @@ bool HttpRequestParser::EndField() {
       return set_once(&req_->authorization);
     case Field::kDaprApiToken:
       return set_once(&req_->dapr_api_token);
+    case Field::kAccessToken:
+      return set_once(&req_->access_token);
+    case Field::kOriginalUri:
+      return set_once(&req_->original_uri);
     case Field::kWantClaims:
       return set_once(&req_->want_claims);
     case Field::kAudience:

@@ -16,9 +16,9 @@
 //     Transfer-Encoding other than chunked (the library also refuses
 //     "identity", which RFC 9112 no longer defines), or both;
 //   - an HTTP/1.1 request without exactly one Host, and any repeated one of
-//     the headers tokend reads (Authorization, dapr-api-token,
-//     X-Tokend-Audience, X-Tokend-Claims): two answers to "which token?"
-//     must never reach two different parsers;
+//     the headers tokend reads (Authorization, dapr-api-token, accessToken,
+//     X-Original-URI, X-Tokend-Audience, X-Tokend-Claims): two answers to
+//     "which token?" must never reach two different parsers;
 //   - a body section (as sent, chunk framing and trailer included) longer
 //     than max_body_bytes; a Content-Length over it is refused at once.
 // Trailer fields of a chunked body are skipped: they never carry the token.
@@ -81,10 +81,12 @@ struct HttpRequest {
   bool expect_continue = false;  // Expect: 100-continue
   std::optional<std::string_view> authorization;
   std::optional<std::string_view> dapr_api_token;
-  std::optional<std::string_view> audience;     // X-Tokend-Audience
-  std::optional<std::string_view> want_claims;  // X-Tokend-Claims
-  size_t header_bytes = 0;                      // bytes up to and including the blank line
-  size_t size = 0;                              // bytes of the whole request, body included
+  std::optional<std::string_view> access_token;  // accessToken (Nacos)
+  std::optional<std::string_view> original_uri;  // X-Original-URI (nginx)
+  std::optional<std::string_view> audience;      // X-Tokend-Audience
+  std::optional<std::string_view> want_claims;   // X-Tokend-Claims
+  size_t header_bytes = 0;                       // bytes up to and including the blank line
+  size_t size = 0;                               // bytes of the whole request, body included
 };
 
 enum class ParseStatus {
@@ -115,6 +117,8 @@ class HttpRequestParser {
     kHost,
     kAuthorization,
     kDaprApiToken,
+    kAccessToken,
+    kOriginalUri,
     kAudience,
     kWantClaims,
     kTransferEncoding,
