@@ -113,7 +113,31 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   return true;
 }
 
+namespace {
+
+// One connection's parser, kept between reads.
+class HttpSession final : public ProtocolSession {
+ public:
+  explicit HttpSession(const HttpLimits& limits) : parser(limits) {}
+  HttpRequestParser parser;
+};
+
+}  // namespace
+
 size_t HttpService::Handle(std::string_view in, std::string* out, bool* close) {
+  return HandleWith(parser_, /*resume=*/false, in, out, close);
+}
+
+size_t HttpService::HandleConnection(std::string_view in, std::string* out, bool* close,
+                                     std::unique_ptr<ProtocolSession>* session) {
+  if (*session == nullptr) *session = std::make_unique<HttpSession>(options_.limits);
+  // Only an HttpService makes the sessions it is given.
+  auto* s = static_cast<HttpSession*>(session->get());
+  return HandleWith(s->parser, /*resume=*/true, in, out, close);
+}
+
+size_t HttpService::HandleWith(HttpRequestParser& parser, bool resume, std::string_view in,
+                               std::string* out, bool* close) {
   *close = false;
   size_t pos = 0;
   uint64_t start = 0;
@@ -121,7 +145,8 @@ size_t HttpService::Handle(std::string_view in, std::string* out, bool* close) {
   HttpRequest req;
   while (pos < in.size()) {
     HttpError error = HttpError::kNone;
-    const ParseStatus st = parser_.Parse(in.substr(pos), &req, &error);
+    if (!resume) parser.Reset();
+    const ParseStatus st = parser.Parse(in.substr(pos), &req, &error);
     if (st == ParseStatus::kIncomplete) {
       // Called once per arrival of bytes, so this is sent at most once: the
       // input ends exactly at the headers only on the call that brought them.

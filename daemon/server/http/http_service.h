@@ -91,7 +91,12 @@ class HttpService final : public ProtocolHandler {
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
 
+  // Stateless: every call parses `in` from its first byte.
   size_t Handle(std::string_view in, std::string* out, bool* close) override;
+  // Incremental: the connection's parser lives in *session, so a request
+  // arriving in many reads is parsed once, each byte when it arrives.
+  size_t HandleConnection(std::string_view in, std::string* out, bool* close,
+                          std::unique_ptr<ProtocolSession>* session) override;
   ServiceStats stats() const override { return counters_.Snapshot(); }
 
  private:
@@ -101,14 +106,18 @@ class HttpService final : public ProtocolHandler {
   // Answers one complete request; false when it was refused with a 400
   // (the connection then closes).
   bool Answer(const HttpRequest& req, std::string* out);
+  // Both Handle()s: `resume` when `parser` may hold the parse of the
+  // request at the front of `in` from an earlier call.
+  size_t HandleWith(HttpRequestParser& parser, bool resume, std::string_view in, std::string* out,
+                    bool* close);
   void AnswerAdmin(const HttpRequest& req, std::string* out);
   ResponseCommon Common(const HttpRequest& req);
 
   std::unique_ptr<RequestValidator> validator_;
   HttpServiceOptions options_;
-  HttpRequestParser parser_;
-  std::string scratch_;  // a percent-decoded query value
-  std::string body_;     // /metrics text
+  HttpRequestParser parser_;  // the stateless Handle()'s
+  std::string scratch_;       // a percent-decoded query value
+  std::string body_;          // /metrics text
   int64_t date_second_ = -1;
   std::string date_;  // IMF-fixdate of date_second_
 
