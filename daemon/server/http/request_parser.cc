@@ -145,18 +145,8 @@ void HttpRequestParser::Fill(HttpRequest* req) const {
   req->original_uri = view(st_.original_uri);
   req->audience = view(st_.audience);
   req->want_claims = view(st_.want_claims);
-  // The target parsed when the headers were accepted: it parses again.
-  http_parser_url u;
-  http_parser_url_init(&u);
-  if (http_parser_parse_url(req->target.data(), req->target.size(), parser_.method == HTTP_CONNECT,
-                            &u) == 0) {
-    if (u.field_set & (1 << UF_PATH)) {
-      req->path = req->target.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
-    }
-    if (u.field_set & (1 << UF_QUERY)) {
-      req->query = req->target.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
-    }
-  }
+  req->path = st_.path.In(in_);
+  req->query = st_.query.In(in_);
   if (st_.message_done) {
     req->size = st_.size;
     req->keep_alive = http_should_keep_alive(&parser_) != 0;
@@ -351,6 +341,14 @@ bool HttpRequestParser::CheckRequestLine() {
       (u.field_set & (1 << UF_HOST)) == 0) {
     return Fail(HttpError::kBadTarget);
   }
+  // Kept as spans, so that a call while the body arrives costs nothing more.
+  auto part = [&](int field) {
+    if ((u.field_set & (1 << field)) == 0) return Span{st_.url.begin, st_.url.begin};
+    const size_t begin = st_.url.begin + u.field_data[field].off;
+    return Span{begin, begin + u.field_data[field].len};
+  };
+  st_.path = part(UF_PATH);
+  st_.query = part(UF_QUERY);
   return true;
 }
 

@@ -184,7 +184,9 @@ class HttpRequestParser {
     bool host_seen = false;
     bool expect_continue = false;
     bool url_set = false;
-    Span url;
+    Span url;   // the request-target
+    Span path;  // its path and query, once the headers are accepted
+    Span query;
     std::optional<Span> authorization;
     std::optional<Span> dapr_api_token;
     std::optional<Span> access_token;
