@@ -175,7 +175,7 @@ TEST(HttpRequestParserIncrementalTest, EachByteIsReadOnceHoweverTheReadsAreCut) 
   ASSERT_EQ(p.Parse(req, &r, &e), ParseStatus::kComplete);
   EXPECT_EQ(r.size, req.size());
   // Every byte once, and the blank line's last byte once more. Parsing
-  // from the first byte on every call would have read about 45 MB.
+  // from the first byte on every call would have read about 43 MB.
   EXPECT_EQ(p.bytes_fed(), req.size() + 1);
 }
 
