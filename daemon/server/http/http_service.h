@@ -29,6 +29,10 @@
 //     (413 for a body over the limit) and the connection closes.
 //   - Expect: 100-continue gets "100 Continue" when the headers have
 //     arrived and the body has not.
+//   - HandleConnection(), which the loops' Connections call, keeps each
+//     connection's parser in its ProtocolSession: a request arriving in many
+//     reads is parsed once, each byte as it arrives. Handle() parses from
+//     the first byte of `in` on every call (same answers, more work).
 //
 // Thread-safety: one HttpService per worker thread; Handle() is not
 // thread-safe; stats() is (relaxed counters with one writer). The
