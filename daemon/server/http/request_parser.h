@@ -163,12 +163,14 @@ class HttpRequestParser {
   // What the parser has learnt of the current request. Invariants:
   //   - the library (parser_) has read exactly in[0, fed) of the request,
   //     and every Span below lies within [0, fed);
-  //   - phase == kBody iff the headers were accepted; then header_bytes is
-  //     their size and fed >= header_bytes - 1 (the blank line's last byte
-  //     is read again after the pause that marks the headers' end);
+  //   - phase is kBody from the headers' acceptance until the request
+  //     completes; from then on header_bytes is their size and
+  //     fed >= header_bytes - 1 (the blank line's last byte is read again
+  //     after the pause that marks the headers' end);
   //   - the optional spans are the trimmed values of the headers tokend
   //     reads, each set at most once (a second one is an error);
-  //   - error != kNone only while returning kError (then phase == kDone).
+  //   - error is the first refusal; once set, Parse() returns kError and
+  //     phase is kDone, so the next Parse() starts afresh.
   struct State {
     Phase phase = Phase::kHeaders;
     size_t fed = 0;
