@@ -2,7 +2,8 @@
 // HTTP socket, cut into reads at arbitrary points.
 //
 // Input: byte 0 seeds the cut points and picks small or default limits; the
-// rest is the byte stream. The stream is fed whole, in chunks whose sizes
+// rest is the byte stream (to the auth socket's service, and to the admin
+// socket's). The stream is fed whole, in chunks whose sizes
 // come from the seed, and (for short inputs) one byte at a time, each way
 // through HttpService::Handle over an accumulating buffer (stateless: every
 // call parses from the first byte, as the parser always did before it
@@ -46,8 +47,9 @@ using tokend::fuzz::Outcome;
 
 uint64_t ZeroClock() { return 0; }
 
-http::HttpServiceOptions Options(bool small) {
+http::HttpServiceOptions Options(bool small, bool admin = false) {
   http::HttpServiceOptions o;
+  if (admin) o.role = http::HttpRole::kAdmin;
   if (small) {
     o.limits.max_header_bytes = 256;
     o.limits.max_headers = 6;
@@ -60,7 +62,8 @@ http::HttpServiceOptions Options(bool small) {
   return o;
 }
 
-std::unique_ptr<http::HttpService> NewService(bool small) {
+std::unique_ptr<http::HttpService> NewService(bool small, bool admin = false) {
+  if (admin) return std::make_unique<http::HttpService>(nullptr, Options(small, admin));
   return std::make_unique<http::HttpService>(std::make_unique<testing::FakeValidator>(),
                                              Options(small));
 }
@@ -72,8 +75,9 @@ std::string WithoutContinue(std::string s) {
   return s;
 }
 
-Outcome FeedService(std::string_view stream, const std::vector<size_t>& cuts, bool small) {
-  auto service = NewService(small);
+Outcome FeedService(std::string_view stream, const std::vector<size_t>& cuts, bool small,
+                    bool admin = false) {
+  auto service = NewService(small, admin);
   Outcome r;
   std::string buf;
   size_t pos = 0;
@@ -92,8 +96,9 @@ Outcome FeedService(std::string_view stream, const std::vector<size_t>& cuts, bo
 }
 
 // As FeedService, through the incremental HandleConnection().
-Outcome FeedSession(std::string_view stream, const std::vector<size_t>& cuts, bool small) {
-  auto service = NewService(small);
+Outcome FeedSession(std::string_view stream, const std::vector<size_t>& cuts, bool small,
+                    bool admin = false) {
+  auto service = NewService(small, admin);
   std::unique_ptr<ProtocolSession> session;
   Outcome r;
   std::string buf;
@@ -216,6 +221,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(b.out == ref.out && b.closed == ref.closed);
   const Outcome c = FeedSession(stream, chunks, small);
   FUZZ_CHECK(c.out == ref.out && c.closed == ref.closed);
+  // The admin socket's service on the same bytes: well formed, and the
+  // same answers however the stream is cut.
+  const Outcome admin = FeedService(stream, whole, small, /*admin=*/true);
+  CheckResponses(admin);
+  const Outcome f = FeedSession(stream, chunks, small, /*admin=*/true);
+  FUZZ_CHECK(f.out == admin.out && f.closed == admin.closed);
   const http::HttpLimits limits = Options(small).limits;
   FUZZ_CHECK(http::legacy::CompareSplits(stream, whole, limits).empty());
   FUZZ_CHECK(http::legacy::CompareSplits(stream, chunks, limits).empty());
