@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <span>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -198,6 +199,10 @@ constexpr Flag kFlags[] = {
     {"http-socket", true,
      [](Config* c, absl::string_view w, absl::string_view v) {
        return ParseSocketPath(w, v, &c->http_socket_path);
+     }},
+    {"admin-socket", true,
+     [](Config* c, absl::string_view w, absl::string_view v) {
+       return ParseSocketPath(w, v, &c->admin_socket_path);
      }},
     {"audience", true,
      [](Config* c, absl::string_view w, absl::string_view v) {
@@ -391,6 +396,16 @@ absl::StatusOr<Config> ParseConfig(int argc, char** argv, const EnvLookup& env) 
         absl::StrCat("--max-connections-per-uid ", config.max_connections_per_uid,
                      " exceeds --max-connections ", config.max_connections));
   }
+  if (!config.admin_socket_path.empty()) {
+    for (const auto& [flag, path] :
+         {std::pair<absl::string_view, const std::string*>{"--socket", &config.socket_path},
+          {"--http-socket", &config.http_socket_path}}) {
+      if (config.admin_socket_path == *path) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--admin-socket and ", flag, " must differ (both are \"", *path, "\")"));
+      }
+    }
+  }
   return config;
 }
 
@@ -402,7 +417,9 @@ Validates HMAC JWTs (HS256/384/512) for local processes over a Unix socket.
   --socket PATH            protocol socket (default /run/tokend/tokend.sock;
                            ignored when systemd passes a socket)
   --keys PATH              key file or directory of key files (required)
-  --http-socket PATH       also serve HTTP/1.1 on this socket
+  --http-socket PATH       also serve HTTP/1.1 auth checks on this socket
+                           (every request gets an auth decision)
+  --admin-socket PATH      serve GET /healthz and GET /metrics on this socket
   --audience AUD           expected audience; repeat to add more
   --issuer ISS             allowed issuer; repeat to add more
   --leeway SECONDS         clock skew allowed on exp/nbf/iat (default 30)

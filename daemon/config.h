@@ -47,8 +47,12 @@ struct Config {
   std::string socket_path = "/run/tokend/tokend.sock";
   // --keys PATH (required): a key file or a directory of key files.
   std::string keys_path;
-  // --http-socket PATH: optional HTTP/1.1 front; empty = none.
+  // --http-socket PATH: optional HTTP/1.1 auth front (every request is an
+  // auth decision); empty = none.
   std::string http_socket_path;
+  // --admin-socket PATH: optional HTTP/1.1 GET /healthz and GET /metrics;
+  // empty = none.
+  std::string admin_socket_path;
   // --audience AUD (repeatable): expected audiences; empty = no check.
   std::vector<std::string> audiences;
   // --issuer ISS (repeatable): allowed issuers; empty = no check.

@@ -105,13 +105,15 @@ absl::StatusOr<server::Listener> CreateSocket(const Config& config, const std::s
 
 // The listening sockets: those systemd passed (socket activation), matched
 // by name (FileDescriptorName=protocol / http, as tokend.socket and
-// tokend-http.socket set) or else to --socket and --http-socket by path, and
-// created for a path it did not pass. A socket named "http" serves HTTP even
-// without --http-socket. A single passed socket that matches nothing serves
+// tokend-http.socket set) or else to --socket, --http-socket and
+// --admin-socket by path, and created for a path it did not pass. A socket
+// named "http" serves HTTP even without --http-socket. A single passed
+// socket that matches nothing serves
 // the protocol.
 struct Sockets {
   std::optional<server::Listener> protocol;
   std::optional<server::Listener> http;
+  std::optional<server::Listener> admin;
 };
 
 absl::StatusOr<Sockets> OpenSockets(const Config& config) {
@@ -127,6 +129,9 @@ absl::StatusOr<Sockets> OpenSockets(const Config& config) {
     if (!sockets.http.has_value() && !config.http_socket_path.empty()) {
       sockets.http = server::Listener::TakeByPath(&*inherited, config.http_socket_path);
     }
+    if (!config.admin_socket_path.empty()) {
+      sockets.admin = server::Listener::TakeByPath(&*inherited, config.admin_socket_path);
+    }
     if (!sockets.protocol.has_value() && inherited->size() == 1) {
       sockets.protocol = std::move(inherited->front());
       inherited->clear();
@@ -135,10 +140,12 @@ absl::StatusOr<Sockets> OpenSockets(const Config& config) {
       std::vector<std::string> paths;
       for (const server::Listener& l : *inherited) paths.push_back(l.path());
       return absl::InvalidArgumentError(
-          absl::StrCat("systemd passed sockets that match neither --socket nor --http-socket: ",
+          absl::StrCat("systemd passed sockets that match none of --socket, --http-socket and "
+                       "--admin-socket: ",
                        absl::StrJoin(paths, ", ")));
     }
-    for (const std::optional<server::Listener>* l : {&sockets.protocol, &sockets.http}) {
+    for (const std::optional<server::Listener>* l :
+         {&sockets.protocol, &sockets.http, &sockets.admin}) {
       if (l->has_value()) {
         LogInfo(absl::StrCat("listening on ", (*l)->path(),
                              " (socket activation: the socket unit sets its mode and group)"));
@@ -155,7 +162,23 @@ absl::StatusOr<Sockets> OpenSockets(const Config& config) {
     if (!created.ok()) return created.status();
     sockets.http = *std::move(created);
   }
+  if (!config.admin_socket_path.empty() && !sockets.admin.has_value()) {
+    absl::StatusOr<server::Listener> created = CreateSocket(config, config.admin_socket_path);
+    if (!created.ok()) return created.status();
+    sockets.admin = *std::move(created);
+  }
   return sockets;
+}
+
+// Healthz()
+//
+// The one place that decides GET /healthz on the admin socket: 200 "ok"
+// while the daemon can validate (keys are loaded), else 503 saying why.
+server::http::Health Healthz(const auth::KeySetPublisher& keys) {
+  server::http::Health h;
+  h.ok = keys.Current()->keys->size() > 0;
+  h.body = h.ok ? "ok\n" : "no keys loaded\n";
+  return h;
 }
 
 // --event-loop auto tries io_uring and falls back to epoll only when the
@@ -234,7 +257,7 @@ int Run(const Config& config) {
 
   // Set before Run(), which starts the workers whose /metrics reads it.
   server::EventLoop* loop_for_metrics = nullptr;
-  const std::vector<std::string> protocols = {"binary", "http"};
+  std::vector<std::string> protocols = {"binary"};
   std::vector<server::Endpoint> endpoints;
   endpoints.push_back(
       server::ServiceEndpoint(listener.fd(), [&policy, &publisher, cache = cache.get()](int) {
@@ -243,9 +266,23 @@ int Run(const Config& config) {
       }));
   if (sockets->http.has_value()) {
     server::http::HttpServiceOptions http_options;
-    http_options.ready = [&publisher] { return publisher.Current()->keys->size() > 0; };
-    http_options.metrics = [&loop_for_metrics, &protocols, keys = watcher->get(),
-                            cache_on = cache != nullptr](std::string* out) {
+    http_options.role = server::http::HttpRole::kAuth;
+    http_options.audiences = config.audiences;
+    server::Endpoint http;
+    http.listen_fd = sockets->http->fd();
+    http.factory = [&policy, &publisher, cache = cache.get(), http_options](int) {
+      return std::make_unique<server::http::HttpService>(
+          std::make_unique<AuthRequestValidator>(policy, publisher, cache), http_options);
+    };
+    endpoints.push_back(std::move(http));
+    protocols.push_back("http");
+  }
+  if (sockets->admin.has_value()) {
+    server::http::HttpServiceOptions admin_options;
+    admin_options.role = server::http::HttpRole::kAdmin;
+    admin_options.health = [&publisher] { return Healthz(publisher); };
+    admin_options.metrics = [&loop_for_metrics, &protocols, keys = watcher->get(),
+                             cache_on = cache != nullptr](std::string* out) {
       server::MetricsSnapshot m;
       if (loop_for_metrics != nullptr) m.loop = loop_for_metrics->stats();
       m.protocols = protocols;
@@ -258,13 +295,13 @@ int Run(const Config& config) {
       m.cache_enabled = cache_on;
       server::AppendPrometheusText(m, out);
     };
-    server::Endpoint http;
-    http.listen_fd = sockets->http->fd();
-    http.factory = [&policy, &publisher, cache = cache.get(), http_options](int) {
-      return std::make_unique<server::http::HttpService>(
-          std::make_unique<AuthRequestValidator>(policy, publisher, cache), http_options);
+    server::Endpoint admin;
+    admin.listen_fd = sockets->admin->fd();
+    admin.factory = [admin_options](int) {
+      return std::make_unique<server::http::HttpService>(nullptr, admin_options);
     };
-    endpoints.push_back(std::move(http));
+    endpoints.push_back(std::move(admin));
+    protocols.push_back("admin");
   }
   absl::StatusOr<std::unique_ptr<server::EventLoop>> loop = MakeLoop(config, endpoints);
   if (!loop.ok()) {
@@ -285,7 +322,8 @@ int Run(const Config& config) {
   auth::KeyWatcher* keys = watcher->get();
   const std::string serving = absl::StrCat(
       "serving on ", listener.path(),
-      sockets->http.has_value() ? absl::StrCat(" and HTTP on ", sockets->http->path()) : "",
+      sockets->http.has_value() ? absl::StrCat(", HTTP on ", sockets->http->path()) : "",
+      sockets->admin.has_value() ? absl::StrCat(", admin on ", sockets->admin->path()) : "",
       " with ", running->name(), ", ", config.threads,
       config.threads == 1 ? " thread" : " threads");
   std::atomic<bool> stopping{false};

@@ -50,14 +50,14 @@ void Connection::OnInput(std::string_view data, ProtocolHandler& handler, TimePo
   if (input_.empty()) {
     // Fast path: frames are answered straight from the read buffer; only an
     // incomplete tail is copied.
-    const size_t n = handler.Handle(data, &pending_, &close);
+    const size_t n = handler.HandleConnection(data, &pending_, &close, &session_);
     if (!close && n < data.size()) {
       input_.assign(data.substr(n));
       partial_since_ = now;
     }
   } else {
     input_.append(data);
-    const size_t n = handler.Handle(input_, &pending_, &close);
+    const size_t n = handler.HandleConnection(input_, &pending_, &close, &session_);
     if (n > 0) {
       input_.erase(0, n);
       // What is left began in this chunk: the previous frame ended in it.
@@ -81,7 +81,7 @@ void Connection::HandleHeld(ProtocolHandler& handler, TimePoint now) {
   if (drain_reason_ != DrainReason::kProtocolError) {
     const bool had_output = unsent() > 0;
     bool close = false;
-    const size_t n = handler.Handle(input_, &pending_, &close);
+    const size_t n = handler.HandleConnection(input_, &pending_, &close, &session_);
     input_.erase(0, n);
     partial_since_ = now;
     if (close) StartDrain(DrainReason::kProtocolError, now);

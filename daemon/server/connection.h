@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -105,8 +106,10 @@ class Connection {
   // OnInput()
   //
   // Feeds bytes read from the socket through `handler` (the Service of the
-  // binary protocol, or another protocol's handler): complete requests are
-  // answered into the output, an incomplete one is kept. A handler asking
+  // binary protocol, or another protocol's handler), with this
+  // connection's ProtocolSession: complete requests are answered into the
+  // output, an incomplete one is kept (and the handler may keep its parse
+  // of it in the session, so that only new bytes are read next time). A handler asking
   // to close (a protocol error, or an HTTP request that ends its
   // connection) starts draining (kProtocolError) and drops everything after
   // the bytes it consumed. Bytes arriving while draining are dropped; bytes
@@ -195,6 +198,8 @@ class Connection {
   // bytes received while paused, not yet given to the handler.
   std::string input_;
   bool held_ = false;
+  // The handler's state for this connection (an HTTP parse in progress).
+  std::unique_ptr<ProtocolSession> session_;
   TimePoint partial_since_;  // when the first byte of input_ arrived
   std::string sending_;      // output handed to the last PrepareSend()
   size_t sent_ = 0;          // bytes of sending_ already sent

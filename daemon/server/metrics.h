@@ -34,7 +34,7 @@ namespace tokend::server {
 
 struct MetricsSnapshot {
   // The loop's counters; loop.endpoints[i] is served in protocol
-  // `protocols[i]` ("binary", "http").
+  // `protocols[i]` ("binary", "http", "admin").
   LoopStats loop;
   std::vector<std::string> protocols;
   // Keys (from the key watcher).

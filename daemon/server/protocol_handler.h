@@ -78,6 +78,14 @@ struct ServiceCounters {
   ServiceStats Snapshot() const;
 };
 
+// What a handler keeps for one connection between reads (the HTTP front:
+// the parse of a request still arriving). The connection owns it; the
+// handler that made it is the only one that reads it.
+class ProtocolSession {
+ public:
+  virtual ~ProtocolSession() = default;
+};
+
 class ProtocolHandler {
  public:
   virtual ~ProtocolHandler() = default;
@@ -99,6 +107,20 @@ class ProtocolHandler {
   // closed, so that it learns why (docs/protocol.md "Refused peers"); empty
   // sends nothing. The bytes must fit an empty socket buffer.
   virtual std::string_view RefusalReply() const { return {}; }
+
+  // HandleConnection()
+  //
+  // Handle() for one connection, keeping what it learnt of an incomplete
+  // request in *session (null until the handler first makes one), so that
+  // the next call reads only the bytes appended since. The connection
+  // passes the same session on every call and, as for Handle(), `in`
+  // begins with the bytes the previous call left unconsumed. The default
+  // keeps nothing and calls Handle().
+  virtual size_t HandleConnection(std::string_view in, std::string* out, bool* close,
+                                  std::unique_ptr<ProtocolSession>* session) {
+    (void)session;
+    return Handle(in, out, close);
+  }
 
   // Thread-safe.
   virtual ServiceStats stats() const = 0;

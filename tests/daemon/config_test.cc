@@ -345,6 +345,18 @@ TEST(ConfigTest, PerUidCapDefaultsToAQuarterAndMayNotExceedTheTotal) {
       HasSubstr("--max-connections-per-uid 11 exceeds --max-connections 10"));
 }
 
+TEST(ConfigTest, AdminSocketIsParsedAndMustDifferFromTheOthers) {
+  absl::StatusOr<Config> c = Parse({"--keys", "/k", "--admin-socket", "/tmp/adm.sock"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->admin_socket_path, "/tmp/adm.sock");
+  EXPECT_EQ(Parse({"--keys", "/k"})->admin_socket_path, "");
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--socket", "/tmp/a", "--admin-socket", "/tmp/a"}),
+              HasSubstr("--admin-socket and --socket must differ"));
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--http-socket", "/tmp/h", "--admin-socket", "/tmp/h"}),
+              HasSubstr("--admin-socket and --http-socket must differ"));
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--admin-socket", ""}), HasSubstr("a socket path"));
+}
+
 TEST(ConfigTest, HttpSocketMustDifferFromSocket) {
   EXPECT_THAT(ErrorOf({"--keys", "/k", "--socket", "/tmp/a", "--http-socket", "/tmp/a"}),
               HasSubstr("--http-socket and --socket must differ"));

@@ -2,10 +2,14 @@
 // HTTP socket, cut into reads at arbitrary points.
 //
 // Input: byte 0 seeds the cut points and picks small or default limits; the
-// rest is the byte stream. The stream is fed whole, in chunks whose sizes
+// rest is the byte stream (to the auth socket's service, and to the admin
+// socket's). The stream is fed whole, in chunks whose sizes
 // come from the seed, and (for short inputs) one byte at a time, each way
-// through HttpService::Handle over an accumulating buffer, and through a
-// Connection as the loops drive it. Checked:
+// through HttpService::Handle over an accumulating buffer (stateless: every
+// call parses from the first byte, as the parser always did before it
+// became incremental), through HandleConnection() (incremental: the parse
+// continues across calls), and through a Connection as the loops drive it.
+// Checked:
 //   - Handle() never consumes more than it was given;
 //   - the parser is consistent: a complete request's size covers its
 //     headers, and the same bytes alone parse to the same request;
@@ -14,7 +18,10 @@
 //     is last and closes the connection;
 //   - the responses (less interim 100 Continue, which depends on where the
 //     reads end by design), and whether the connection closes, are the same
-//     however the stream is cut.
+//     however the stream is cut, incremental or not;
+//   - the incremental parser and the legacy whole-buffer one
+//     (tests/legacy/) agree on every request, status and error, read after
+//     read (legacy::CompareSplits).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +36,7 @@
 #include "daemon/server/http/http_service.h"
 #include "daemon/server/http/request_parser.h"
 #include "tests/fuzz/stream_split.h"
+#include "tests/legacy/http_parser_compare.h"
 #include "tests/server/fake_validator.h"
 
 namespace {
@@ -39,21 +47,23 @@ using tokend::fuzz::Outcome;
 
 uint64_t ZeroClock() { return 0; }
 
-http::HttpServiceOptions Options(bool small) {
+http::HttpServiceOptions Options(bool small, bool admin = false) {
   http::HttpServiceOptions o;
+  if (admin) o.role = http::HttpRole::kAdmin;
   if (small) {
     o.limits.max_header_bytes = 256;
     o.limits.max_headers = 6;
     o.limits.max_body_bytes = 64;
   }
-  o.ready = [] { return true; };
+  o.health = [] { return http::Health(); };
   o.metrics = [](std::string* out) { out->append("tokend_up 1\n"); };
   o.clock = &ZeroClock;
   o.wall_clock = nullptr;  // no Date: outputs compare byte for byte
   return o;
 }
 
-std::unique_ptr<http::HttpService> NewService(bool small) {
+std::unique_ptr<http::HttpService> NewService(bool small, bool admin = false) {
+  if (admin) return std::make_unique<http::HttpService>(nullptr, Options(small, admin));
   return std::make_unique<http::HttpService>(std::make_unique<testing::FakeValidator>(),
                                              Options(small));
 }
@@ -65,8 +75,9 @@ std::string WithoutContinue(std::string s) {
   return s;
 }
 
-Outcome FeedService(std::string_view stream, const std::vector<size_t>& cuts, bool small) {
-  auto service = NewService(small);
+Outcome FeedService(std::string_view stream, const std::vector<size_t>& cuts, bool small,
+                    bool admin = false) {
+  auto service = NewService(small, admin);
   Outcome r;
   std::string buf;
   size_t pos = 0;
@@ -76,6 +87,28 @@ Outcome FeedService(std::string_view stream, const std::vector<size_t>& cuts, bo
     pos += n;
     bool close = false;
     const size_t used = service->Handle(buf, &r.out, &close);
+    FUZZ_CHECK(used <= buf.size());
+    buf.erase(0, used);
+    r.closed = close;
+  }
+  r.out = WithoutContinue(std::move(r.out));
+  return r;
+}
+
+// As FeedService, through the incremental HandleConnection().
+Outcome FeedSession(std::string_view stream, const std::vector<size_t>& cuts, bool small,
+                    bool admin = false) {
+  auto service = NewService(small, admin);
+  std::unique_ptr<ProtocolSession> session;
+  Outcome r;
+  std::string buf;
+  size_t pos = 0;
+  for (size_t n : cuts) {
+    if (r.closed) break;
+    buf.append(stream.substr(pos, n));
+    pos += n;
+    bool close = false;
+    const size_t used = service->HandleConnection(buf, &r.out, &close, &session);
     FUZZ_CHECK(used <= buf.size());
     buf.erase(0, used);
     r.closed = close;
@@ -134,7 +167,7 @@ void CheckResponses(const Outcome& r) {
     FUZZ_CHECK(length != SIZE_MAX);
     const std::string_view status = out.substr(9, 3);
     FUZZ_CHECK(status == "200" || status == "400" || status == "401" || status == "413" ||
-               status == "404" || status == "503");
+               status == "404" || status == "405" || status == "503");
     if (status == "400" || status == "413") FUZZ_CHECK(closes);
     FUZZ_CHECK(!last_closes);  // nothing follows a response that closes
     last_closes = closes;
@@ -186,10 +219,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(a.out == ref.out && a.closed == ref.closed);
   const Outcome b = FeedConnection(stream, chunks, small);
   FUZZ_CHECK(b.out == ref.out && b.closed == ref.closed);
+  const Outcome c = FeedSession(stream, chunks, small);
+  FUZZ_CHECK(c.out == ref.out && c.closed == ref.closed);
+  // The admin socket's service on the same bytes: well formed, and the
+  // same answers however the stream is cut.
+  const Outcome admin = FeedService(stream, whole, small, /*admin=*/true);
+  CheckResponses(admin);
+  const Outcome f = FeedSession(stream, chunks, small, /*admin=*/true);
+  FUZZ_CHECK(f.out == admin.out && f.closed == admin.closed);
+  const http::HttpLimits limits = Options(small).limits;
+  FUZZ_CHECK(http::legacy::CompareSplits(stream, whole, limits).empty());
+  FUZZ_CHECK(http::legacy::CompareSplits(stream, chunks, limits).empty());
   if (stream.size() <= 2048) {
     const std::vector<size_t> bytes(stream.size(), 1);
     const Outcome d = FeedService(stream, bytes, small);
     FUZZ_CHECK(d.out == ref.out && d.closed == ref.closed);
+    const Outcome e = FeedSession(stream, bytes, small);
+    FUZZ_CHECK(e.out == ref.out && e.closed == ref.closed);
+    FUZZ_CHECK(http::legacy::CompareSplits(stream, bytes, limits).empty());
   }
   return 0;
 }

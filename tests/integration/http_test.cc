@@ -1,6 +1,7 @@
-// The real tokend binary with --http-socket, spoken to with curl
-// --unix-socket: the auth answers, the token sources, keep-alive, /healthz
-// and /metrics. Runs once per event loop.
+// The real tokend binary with --http-socket and --admin-socket, spoken to
+// with curl --unix-socket: the auth answers, the token sources, keep-alive,
+// and /healthz and /metrics on the admin socket only. Runs once per event
+// loop.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -19,9 +20,10 @@ using ::testing::MatchesRegex;
 
 constexpr const char* kCurl = "/usr/bin/curl";
 
-std::string Claims(int64_t exp_offset, const std::string& sub = "alice") {
-  return "{\"sub\":\"" + sub + "\",\"aud\":\"api\",\"exp\":" + std::to_string(Now() + exp_offset) +
-         "}";
+std::string Claims(int64_t exp_offset, const std::string& sub = "alice",
+                   const std::string& aud = "api") {
+  return "{\"sub\":\"" + sub + "\",\"aud\":\"" + aud +
+         "\",\"exp\":" + std::to_string(Now() + exp_offset) + "}";
 }
 
 class HttpTest : public ::testing::TestWithParam<std::string> {
@@ -32,11 +34,13 @@ class HttpTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string http_socket() const { return daemon_.path("http.sock"); }
+  std::string admin_socket() const { return daemon_.path("admin.sock"); }
 
   void StartDaemon(bool write_key = true) {
     if (write_key) daemon_.WriteKey("k1", key_);
-    ASSERT_TRUE(daemon_.Start(
-        {"--event-loop", GetParam(), "--audience", "api", "--http-socket", http_socket()}));
+    ASSERT_TRUE(
+        daemon_.Start({"--event-loop", GetParam(), "--audience", "api", "--audience", "billing",
+                       "--http-socket", http_socket(), "--admin-socket", admin_socket()}));
     if (!daemon_.WaitReady()) {
       const std::string log = daemon_.Log();
       if (GetParam() == "io_uring" && log.find("unavailable") != std::string::npos) {
@@ -48,9 +52,15 @@ class HttpTest : public ::testing::TestWithParam<std::string> {
 
   // curl -i against the HTTP socket; `args` go before the URL(s).
   std::vector<HttpResponse> Curl(const std::vector<std::string>& args,
-                                 const std::vector<std::string>& paths = {"/auth"}) {
-    std::vector<std::string> argv = {kCurl,           "-s",         "-i", "--max-time", "10",
-                                     "--unix-socket", http_socket()};
+                                 const std::vector<std::string>& paths = {"/auth"},
+                                 const std::string& socket = "") {
+    std::vector<std::string> argv = {kCurl,
+                                     "-s",
+                                     "-i",
+                                     "--max-time",
+                                     "10",
+                                     "--unix-socket",
+                                     socket.empty() ? http_socket() : socket};
     argv.insert(argv.end(), args.begin(), args.end());
     for (const std::string& p : paths) argv.push_back("http://tokend" + p);
     last_ = RunProgram(argv);
@@ -59,6 +69,11 @@ class HttpTest : public ::testing::TestWithParam<std::string> {
   }
   HttpResponse CurlOne(const std::vector<std::string>& args, const std::string& path = "/auth") {
     std::vector<HttpResponse> rs = Curl(args, {path});
+    EXPECT_EQ(rs.size(), 1u) << last_.out;
+    return rs.empty() ? HttpResponse{} : rs[0];
+  }
+  HttpResponse AdminOne(const std::string& path) {
+    std::vector<HttpResponse> rs = Curl({}, {path}, admin_socket());
     EXPECT_EQ(rs.size(), 1u) << last_.out;
     return rs.empty() ? HttpResponse{} : rs[0];
   }
@@ -121,12 +136,19 @@ TEST_P(HttpTest, MissingTokenIs401WithoutAnErrorAttribute) {
   EXPECT_EQ(r.Header("www-authenticate"), "Bearer realm=\"tokend\"");
 }
 
-TEST_P(HttpTest, DaprHeaderAndNacosQueryCarryTokens) {
+TEST_P(HttpTest, DaprAndNacosHeadersQueryAndOriginalUriCarryTokens) {
   START_DAEMON();
   EXPECT_EQ(CurlOne({"-H", "dapr-api-token: " + Token(600, "dapr")}).Header("x-auth-subject"),
             "dapr");
   EXPECT_EQ(CurlOne({}, "/v1/ns?accessToken=" + Token(600, "nacos")).Header("x-auth-subject"),
             "nacos");
+  EXPECT_EQ(CurlOne({"-H", "accessToken: " + Token(600, "nacos-h")}).Header("x-auth-subject"),
+            "nacos-h");
+  // nginx's auth_request subrequest: the client's query is in X-Original-URI.
+  EXPECT_EQ(CurlOne({"-H", "X-Original-URI: /v1/ns?a=b&access%54oken=" + Token(600, "orig")})
+                .Header("x-auth-subject"),
+            "orig");
+  EXPECT_EQ(CurlOne({"-H", "X-Original-URI: /v1/ns?accessToken=%zz"}).status, 400);
   // Authorization first: a bad bearer token is not rescued by a good header.
   HttpResponse r =
       CurlOne({"-H", "Authorization: bearer nope", "-H", "dapr-api-token: " + Token()});
@@ -134,7 +156,7 @@ TEST_P(HttpTest, DaprHeaderAndNacosQueryCarryTokens) {
   EXPECT_EQ(r.Header("x-ext-auth-reason"), "MALFORMED");
 }
 
-TEST_P(HttpTest, AudienceHeaderReplacesTheConfiguredOnesAndClaimsAreSentWhenAsked) {
+TEST_P(HttpTest, UnconfiguredAudienceHeaderIsRefusedAndClaimsAreSentWhenAsked) {
   START_DAEMON();
   const std::string payload = Claims(600);
   const std::string token = Mint(key_, "k1", payload);
@@ -184,9 +206,9 @@ TEST_P(HttpTest, MalformedRequestIs400) {
   EXPECT_EQ(r.Header("connection"), "close");
 }
 
-TEST_P(HttpTest, HealthzAndMetrics) {
+TEST_P(HttpTest, HealthzAndMetricsOnTheAdminSocket) {
   START_DAEMON();
-  HttpResponse h = CurlOne({}, "/healthz");
+  HttpResponse h = AdminOne("/healthz");
   EXPECT_EQ(h.status, 200);
   EXPECT_EQ(h.body, "ok\n");
   // One token, sent twice: minted twice, the copies could straddle a second
@@ -195,7 +217,7 @@ TEST_P(HttpTest, HealthzAndMetrics) {
   CurlOne({"-H", "Authorization: Bearer " + token});
   CurlOne({"-H", "Authorization: Bearer " + token});  // a cache hit
   CurlOne({});
-  HttpResponse m = CurlOne({}, "/metrics");
+  HttpResponse m = AdminOne("/metrics");
   EXPECT_EQ(m.status, 200);
   EXPECT_THAT(m.Header("content-type").value_or(""), HasSubstr("version=0.0.4"));
   EXPECT_THAT(m.body, HasSubstr("\ntokend_requests_total{protocol=\"http\",status=\"OK\"} 2\n"));
@@ -203,20 +225,53 @@ TEST_P(HttpTest, HealthzAndMetrics) {
               HasSubstr("\ntokend_requests_total{protocol=\"http\",status=\"MISSING_TOKEN\"} 1\n"));
   EXPECT_THAT(m.body, HasSubstr("\ntokend_cache_hits_total 1\n"));
   EXPECT_THAT(m.body, HasSubstr("\ntokend_keys_loaded 1\n"));
-  EXPECT_THAT(m.body, HasSubstr("\ntokend_ping_requests_total{protocol=\"http\"} 2\n"));
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_ping_requests_total{protocol=\"admin\"} 2\n"));
   EXPECT_THAT(m.body, HasSubstr("tokend_request_duration_seconds_count{protocol=\"http\"} "));
   EXPECT_THAT(m.body, HasSubstr("\ntokend_connections_open 1\n"));  // this one
+  EXPECT_EQ(AdminOne("/auth").status, 404);
+}
+
+TEST_P(HttpTest, AuthSocketAnswersHealthzAndMetricsWithAnAuthDecision) {
+  START_DAEMON();
+  // What Envoy's ext_authz forwards for a client's GET /metrics to the app.
+  for (const std::string path : {"/healthz", "/metrics", "/metrics?x", "/healthz?"}) {
+    HttpResponse r = CurlOne({}, path);
+    EXPECT_EQ(r.status, 401) << path;
+    EXPECT_EQ(r.Header("x-ext-auth-reason"), "MISSING_TOKEN") << path;
+    EXPECT_THAT(r.body, ::testing::Not(HasSubstr("tokend_"))) << path;
+    EXPECT_EQ(CurlOne({"-H", "Authorization: Bearer " + Token()}, path).status, 200) << path;
+  }
+}
+
+TEST_P(HttpTest, AudienceHeaderChoosesOnlyAmongTheConfiguredOnes) {
+  START_DAEMON();
+  const std::string billing = Mint(key_, "k1", Claims(600, "alice", "billing"));
+  const std::string other = Mint(key_, "k1", Claims(600, "alice", "other"));
+  EXPECT_EQ(CurlOne({"-H", "Authorization: Bearer " + billing}).status, 200);
+  // Narrowing to a configured audience checks that one.
+  EXPECT_EQ(CurlOne({"-H", "Authorization: Bearer " + billing, "-H", "X-Tokend-Audience: billing"})
+                .status,
+            200);
+  HttpResponse r =
+      CurlOne({"-H", "Authorization: Bearer " + billing, "-H", "X-Tokend-Audience: api"});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.Header("x-ext-auth-reason"), "AUDIENCE_MISMATCH");
+  // A client naming its token's own audience cannot widen the configured set.
+  r = CurlOne({"-H", "Authorization: Bearer " + other, "-H", "X-Tokend-Audience: other"});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.Header("x-ext-auth-reason"), "AUDIENCE_MISMATCH");
+  EXPECT_FALSE(r.Header("x-auth-subject").has_value());
 }
 
 TEST_P(HttpTest, HealthzIs503UntilKeysAppear) {
   START_DAEMON(/*write_key=*/false);
   // The keys directory exists and is empty: no keys loaded yet.
-  HttpResponse h = CurlOne({}, "/healthz");
+  HttpResponse h = AdminOne("/healthz");
   EXPECT_EQ(h.status, 503);
   daemon_.WriteKey("k1", key_);
   bool ready = false;
   for (int i = 0; i < 200 && !ready; ++i) {
-    ready = CurlOne({}, "/healthz").status == 200;
+    ready = AdminOne("/healthz").status == 200;
     if (!ready) usleep(50 * 1000);
   }
   EXPECT_TRUE(ready) << daemon_.Log();

@@ -155,6 +155,7 @@ std::string Config(const std::string& dir, const std::string& tokend_http) {
          "      proxy_pass_request_body off;\n"
          "      proxy_set_header Content-Length \"\";\n"
          "      proxy_set_header X-Original-URI $request_uri;\n"
+         "      proxy_set_header X-Tokend-Audience \"\";\n"
          "    }\n"
          "    location /protected/ {\n"
          "      auth_request /_auth;\n"
@@ -200,15 +201,15 @@ class NginxTest : public ::testing::Test {
     ASSERT_TRUE(nginx_.WaitListening(front_)) << nginx_.Logs();
   }
 
-  // GET /protected/page through nginx, with `headers`.
-  HttpResponse Get(const std::vector<std::string>& headers) {
+  // GET /protected/page`query` through nginx, with `headers`.
+  HttpResponse Get(const std::vector<std::string>& headers, const std::string& query = "") {
     std::vector<std::string> argv = {kCurl,           "-s",  "-i", "--max-time", "10",
                                      "--unix-socket", front_};
     for (const std::string& h : headers) {
       argv.push_back("-H");
       argv.push_back(h);
     }
-    argv.push_back("http://localhost/protected/page");
+    argv.push_back("http://localhost/protected/page" + query);
     const ProgramResult r = RunProgram(argv);
     EXPECT_EQ(r.exit_code, 0) << r.out;
     std::vector<HttpResponse> rs = ParseResponses(r.out);
@@ -216,10 +217,10 @@ class NginxTest : public ::testing::Test {
     return rs.empty() ? HttpResponse{} : rs[0];
   }
 
-  std::string Token(int64_t exp_offset) {
-    return Mint(
-        key_, "k1",
-        "{\"sub\":\"alice\",\"aud\":\"api\",\"exp\":" + std::to_string(Now() + exp_offset) + "}");
+  std::string Token(int64_t exp_offset, const std::string& aud = "api") {
+    return Mint(key_, "k1",
+                "{\"sub\":\"alice\",\"aud\":\"" + aud +
+                    "\",\"exp\":" + std::to_string(Now() + exp_offset) + "}");
   }
 
   std::string key_;
@@ -250,6 +251,26 @@ TEST_F(NginxTest, ExpiredTamperedAndMissingTokensAreRefused) {
               HasSubstr("error_description=\"BAD_SIGNATURE\""));
   EXPECT_EQ(missing.Header("www-authenticate"), "Bearer realm=\"tokend\"");
   EXPECT_THAT(expired.body, ::testing::Not(HasSubstr("hello")));
+}
+
+TEST_F(NginxTest, AccessTokenFromTheOriginalQueryAndFromItsHeader) {
+  // The subrequest carries no query: tokend reads it from X-Original-URI.
+  HttpResponse r = Get({}, "?x=1&accessToken=" + Token(600));
+  EXPECT_EQ(r.status, 200) << nginx_.Logs();
+  EXPECT_EQ(r.body, "hello alice\n");
+  EXPECT_EQ(Get({}, "?accessToken=" + Token(-600)).status, 401);
+  EXPECT_EQ(Get({}, "?accessToken=%zz").status, 500);  // tokend's 400: nginx answers 500
+  r = Get({"accessToken: " + Token(600)});
+  EXPECT_EQ(r.status, 200) << nginx_.Logs();
+  EXPECT_EQ(r.body, "hello alice\n");
+}
+
+TEST_F(NginxTest, ClientCannotChooseTheAudience) {
+  // tokend runs with --audience api; the client names its token's audience.
+  const std::string billing = Token(600, "billing");
+  EXPECT_EQ(Get({"Authorization: Bearer " + billing, "X-Tokend-Audience: billing"}).status, 401);
+  EXPECT_EQ(Get({"Authorization: Bearer " + billing}).status, 401);
+  EXPECT_EQ(Get({"Authorization: Bearer " + Token(600), "X-Tokend-Audience: billing"}).status, 200);
 }
 
 TEST_F(NginxTest, ManyRequestsThroughNginxAllAnswered) {

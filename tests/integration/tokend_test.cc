@@ -551,7 +551,7 @@ TEST(TokendStartupTest, ExplicitIoUringRefusedByTheKernelExitsNonZero) {
   EXPECT_NE(::lstat(d.socket_path().c_str(), &st), 0) << "the socket file was left behind";
 }
 
-TEST(TokendStartupTest, SocketActivationWithTwoSocketsMatchesThemByPath) {
+TEST(TokendStartupTest, SocketActivationWithThreeSocketsMatchesThemByPath) {
   if (::access("/usr/bin/systemd-socket-activate", X_OK) != 0) {
     GTEST_SKIP() << "systemd-socket-activate is not installed (package systemd)";
   }
@@ -560,11 +560,12 @@ TEST(TokendStartupTest, SocketActivationWithTwoSocketsMatchesThemByPath) {
   d.WriteKey("k1", key);
   const std::string proto = d.path("proto.sock");
   const std::string http = d.path("http.sock");
-  // The HTTP socket is passed first: the order must not matter.
-  ASSERT_TRUE(
-      d.Spawn({"--socket", proto, "--http-socket", http, "--keys", d.keys_dir(), "--threads", "1"},
-              Wrapped({"/usr/bin/systemd-socket-activate", "-l", http, "-l", proto, "-E",
-                       "NOTIFY_SOCKET=" + d.path("notify.sock")})));
+  const std::string admin = d.path("admin.sock");
+  // The HTTP and admin sockets are passed first: the order must not matter.
+  ASSERT_TRUE(d.Spawn({"--socket", proto, "--http-socket", http, "--admin-socket", admin, "--keys",
+                       d.keys_dir(), "--threads", "1"},
+                      Wrapped({"/usr/bin/systemd-socket-activate", "-l", http, "-l", admin, "-l",
+                               proto, "-E", "NOTIFY_SOCKET=" + d.path("notify.sock")})));
   Client c;
   const auto end = std::chrono::steady_clock::now() + kDeadline;
   while (!c.Connect(proto) && std::chrono::steady_clock::now() < end) {
@@ -574,22 +575,27 @@ TEST(TokendStartupTest, SocketActivationWithTwoSocketsMatchesThemByPath) {
   ASSERT_TRUE(d.WaitReady()) << d.Log();
   EXPECT_EQ(c.Validate(Mint(key, "k1", Claims(""))).status, S(auth::Status::kOk));
 
-  Client h;
-  ASSERT_TRUE(h.Connect(http));
-  ASSERT_TRUE(h.SendAll("GET /healthz HTTP/1.1\r\nHost: tokend\r\nConnection: close\r\n\r\n"));
-  timeval timeout{5, 0};  // a reply that never ends fails instead of hanging
-  ::setsockopt(h.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  std::string reply;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(h.fd(), buf, sizeof(buf), 0)) > 0;) reply.append(buf, n);
-  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200"));
-  h.Close();
+  auto get_healthz = [](const std::string& socket) {
+    Client h;
+    EXPECT_TRUE(h.Connect(socket));
+    EXPECT_TRUE(h.SendAll("GET /healthz HTTP/1.1\r\nHost: tokend\r\nConnection: close\r\n\r\n"));
+    timeval timeout{5, 0};  // a reply that never ends fails instead of hanging
+    ::setsockopt(h.fd(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    std::string reply;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(h.fd(), buf, sizeof(buf), 0)) > 0;) reply.append(buf, n);
+    return reply;
+  };
+  EXPECT_THAT(get_healthz(admin), StartsWith("HTTP/1.1 200"));
+  // The auth socket answers it with an auth decision.
+  EXPECT_THAT(get_healthz(http), StartsWith("HTTP/1.1 401"));
   c.Close();
   d.Signal(SIGTERM);
   EXPECT_EQ(d.WaitExit(), std::optional<int>(0)) << d.Log();
   struct stat st;
-  EXPECT_EQ(::lstat(proto.c_str(), &st), 0);  // neither inherited socket is unlinked
+  EXPECT_EQ(::lstat(proto.c_str(), &st), 0);  // no inherited socket is unlinked
   EXPECT_EQ(::lstat(http.c_str(), &st), 0);
+  EXPECT_EQ(::lstat(admin.c_str(), &st), 0);
 }
 
 TEST(TokendStartupTest, ABadCommandLineExitsNonZeroNamingTheFlag) {

@@ -34,14 +34,66 @@ TEST(QueryParameterTest, FindsDecodesAndRefusesAmbiguity) {
   EXPECT_EQ(QueryParameter("accesstoken=x", "accessToken", &scratch, &bad), std::nullopt);
   EXPECT_FALSE(bad);
   EXPECT_EQ(QueryParameter("accessToken", "accessToken", &scratch, &bad), "");
+  // Names are read decoded, as the application behind the proxy reads them.
+  EXPECT_EQ(QueryParameter("access%54oken=t%2d1", "accessToken", &scratch, &bad), "t-1");
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(QueryParameter("access%5Token=t&x%=1", "accessToken", &scratch, &bad), std::nullopt);
+  EXPECT_FALSE(bad);
+  // Escapes at the very end, upper and lower case, and bytes beyond ASCII.
+  EXPECT_EQ(QueryParameter("accessToken=a%41", "accessToken", &scratch, &bad), "aA");
+  EXPECT_EQ(QueryParameter("accessToken=%c3%A9", "accessToken", &scratch, &bad), "\xc3\xa9");
+  EXPECT_EQ(QueryParameter("accessToken=%2525", "accessToken", &scratch, &bad), "%25");
   for (std::string_view q :
-       {"accessToken=%", "accessToken=%4", "accessToken=%zz", "accessToken=a&accessToken=a"}) {
+       {"accessToken=%", "accessToken=%4", "accessToken=%zz", "accessToken=a&accessToken=a",
+        "accessToken=a%", "accessToken=a%4", "accessToken=%4g", "accessToken=%%41",
+        "accessToken=%+1", "accessToken=% 1", "accessToken=a&access%54oken=a", "accessToken=%-1"}) {
     EXPECT_EQ(QueryParameter(q, "accessToken", &scratch, &bad), std::nullopt) << q;
     EXPECT_TRUE(bad) << q;
   }
 }
 
 HttpRequest Req() { return HttpRequest(); }
+
+TEST(UriQueryTest, AfterTheFirstQuestionMarkUpToTheFragment) {
+  EXPECT_EQ(UriQuery("/p?a=1&b=2"), "a=1&b=2");
+  EXPECT_EQ(UriQuery("/p?a=1?b#frag?c"), "a=1?b");
+  EXPECT_EQ(UriQuery("/p#x?y"), "");
+  EXPECT_EQ(UriQuery("/p"), "");
+  EXPECT_EQ(UriQuery("http://h/p?q"), "q");
+}
+
+TEST(ExtractTokenTest, HeaderThenQueryThenOriginalUri) {
+  std::string scratch;
+  HttpRequest r = Req();
+  r.access_token = "from-header";
+  r.query = "accessToken=from-query";
+  r.original_uri = "/api?x=1&accessToken=from%2Doriginal";
+  TokenLookup t = ExtractToken(r, &scratch);
+  EXPECT_EQ(t.source, TokenSource::kAccessToken);
+  EXPECT_EQ(t.token, "from-header");
+  r.dapr_api_token = "from-dapr";  // before the accessToken header
+  EXPECT_EQ(ExtractToken(r, &scratch).source, TokenSource::kDaprApiToken);
+  r.dapr_api_token.reset();
+
+  r.access_token = "";
+  t = ExtractToken(r, &scratch);
+  EXPECT_EQ(t.source, TokenSource::kQuery);
+  EXPECT_EQ(t.token, "from-query");
+
+  r.query = "";  // nginx's auth_request subrequest: no query of its own
+  t = ExtractToken(r, &scratch);
+  EXPECT_EQ(t.source, TokenSource::kOriginalUri);
+  EXPECT_EQ(t.token, "from-original");
+
+  r.original_uri = "/api?accessToken=%zz";
+  EXPECT_EQ(ExtractToken(r, &scratch).source, TokenSource::kBadQuery);
+  r.original_uri = "/api?accessToken=a&accessToken=b";
+  EXPECT_EQ(ExtractToken(r, &scratch).source, TokenSource::kBadQuery);
+  r.original_uri = "/api#accessToken=a";
+  EXPECT_EQ(ExtractToken(r, &scratch).source, TokenSource::kNone);
+  r.original_uri = "/api?other=1";
+  EXPECT_EQ(ExtractToken(r, &scratch).source, TokenSource::kNone);
+}
 
 TEST(ExtractTokenTest, FirstMatchWins) {
   std::string scratch;

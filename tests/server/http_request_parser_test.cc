@@ -55,6 +55,17 @@ TEST(HttpRequestParserTest, ReadsTheHeadersTokendUsesCaseInsensitivelyAndTrimmed
   EXPECT_EQ(r.req.dapr_api_token, "d");
   EXPECT_EQ(r.req.audience, "api");
   EXPECT_EQ(r.req.want_claims, "1");
+  EXPECT_FALSE(r.req.access_token.has_value());
+  EXPECT_FALSE(r.req.original_uri.has_value());
+}
+
+TEST(HttpRequestParserTest, ReadsAccessTokenAndOriginalUri) {
+  Result r = ParseWith(
+      "GET /_auth HTTP/1.1\r\nHost: h\r\nACCESSTOKEN:  t.u.v \r\n"
+      "x-original-uri: /api/x?accessToken=a&b=1\r\n\r\n");
+  ASSERT_EQ(r.status, ParseStatus::kComplete);
+  EXPECT_EQ(r.req.access_token, "t.u.v");
+  EXPECT_EQ(r.req.original_uri, "/api/x?accessToken=a&b=1");
 }
 
 TEST(HttpRequestParserTest, EmptyHeaderValueIsPresentAndEmpty) {
@@ -186,8 +197,9 @@ TEST(HttpRequestParserMalformedTest, HostIsRequiredOnceInHttp11) {
 }
 
 TEST(HttpRequestParserMalformedTest, RepeatedTokenHeadersAreRefused) {
-  for (std::string_view h : {"Authorization: Bearer a", "dapr-api-token: a", "X-Tokend-Audience: a",
-                             "X-Tokend-Claims: 1"}) {
+  for (std::string_view h :
+       {"Authorization: Bearer a", "dapr-api-token: a", "X-Tokend-Audience: a",
+        "X-Tokend-Claims: 1", "accessToken: a", "X-Original-URI: /a?accessToken=a"}) {
     const std::string req =
         "GET / HTTP/1.1\r\nHost: h\r\n" + std::string(h) + "\r\n" + std::string(h) + "\r\n\r\n";
     EXPECT_EQ(ErrorOf(req), HttpError::kDuplicateHeader) << h;

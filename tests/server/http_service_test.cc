@@ -135,8 +135,9 @@ TEST(HttpServiceTest, PipelinedRequestsAreAnsweredInOrderInOneCall) {
   ASSERT_EQ(rs.size(), 4u);
   EXPECT_THAT(rs[0], HasSubstr("X-Auth-Subject: one"));
   EXPECT_THAT(rs[1], HasSubstr("BAD_SIGNATURE"));
-  EXPECT_THAT(rs[2], StartsWith("HTTP/1.1 200 OK"));
-  EXPECT_THAT(rs[2], HasSubstr("\r\n\r\nok\n"));
+  // On the auth socket /healthz is an auth check like any other path.
+  EXPECT_THAT(rs[2], StartsWith("HTTP/1.1 401"));
+  EXPECT_THAT(rs[2], HasSubstr("x-ext-auth-reason: MISSING_TOKEN"));
   EXPECT_THAT(rs[3], HasSubstr("X-Auth-Subject: four"));
   // One Handle() call: each of its 4 requests is counted with the call's
   // duration (two readings of the fake clock, 1 µs apart).
@@ -144,7 +145,8 @@ TEST(HttpServiceTest, PipelinedRequestsAreAnsweredInOrderInOneCall) {
   EXPECT_EQ(s.latency.count, 4u);
   EXPECT_EQ(s.latency.sum_ns, 4000u);
   EXPECT_EQ(s.validate_requests, 3u);
-  EXPECT_EQ(s.ping_requests, 1u);
+  EXPECT_EQ(s.missing_token, 1u);
+  EXPECT_EQ(s.ping_requests, 0u);
 }
 
 TEST(HttpServiceTest, IncompleteRequestIsLeftUnconsumed) {
@@ -234,31 +236,124 @@ TEST(HttpServiceTest, ExpectContinueIsAnsweredOnceWhenTheHeadersArrive) {
   EXPECT_EQ(n, head.size() + 3);
 }
 
-TEST(HttpServiceTest, HealthzFollowsReadiness) {
-  bool ready = false;
+TEST(HttpServiceTest, AudienceHeaderMayOnlyChooseAmongTheConfiguredOnes) {
   HttpServiceOptions o;
-  o.ready = [&] { return ready; };
+  o.audiences = {"api", "billing"};
   Fixture f(o);
-  EXPECT_THAT(f.Handle(Get("", "/healthz")), StartsWith("HTTP/1.1 503 Service Unavailable"));
-  ready = true;
-  EXPECT_THAT(f.Handle(Get("", "/healthz")), StartsWith("HTTP/1.1 200 OK"));
-  const std::string head = f.Handle("HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
-  EXPECT_THAT(head, HasSubstr("Content-Length: 3\r\n"));
-  EXPECT_THAT(head, ::testing::EndsWith("\r\n\r\n"));
-  // Another method on /healthz is an auth check like any other.
-  EXPECT_THAT(f.Handle("POST /healthz HTTP/1.1\r\nHost: h\r\n\r\n"), StartsWith("HTTP/1.1 401"));
+  // A configured one narrows the check to it (the validator sees it).
+  std::string out = f.Handle(
+      Get("dapr-api-token: ok:bob\r\nX-Tokend-Claims: 1\r\nX-Tokend-Audience: billing\r\n"));
+  std::string want;
+  Base64UrlEncode(R"({"sub":"bob","aud":"billing"})", &want);
+  EXPECT_THAT(out, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(out, HasSubstr("X-Auth-Claims: " + want + "\r\n"));
+  EXPECT_EQ(f.calls.load(), 1u);
+  // Any other is refused without validating: a client's own header must
+  // not widen what the relying party accepts.
+  for (const char* aud : {"admin", "API", "api ,billing", "apix"}) {
+    out =
+        f.Handle(Get(std::string("dapr-api-token: ok:bob\r\nX-Tokend-Audience: ") + aud + "\r\n"));
+    EXPECT_THAT(out, StartsWith("HTTP/1.1 401 Unauthorized\r\n")) << aud;
+    EXPECT_THAT(out, HasSubstr("x-ext-auth-reason: AUDIENCE_MISMATCH\r\n")) << aud;
+    EXPECT_THAT(out, Not(HasSubstr("X-Auth-Subject"))) << aud;
+  }
+  EXPECT_EQ(f.calls.load(), 1u);
+  EXPECT_EQ(f.service->stats().responses_by_status[7], 4u);
+  // No header (or an empty one): the configured audiences.
+  EXPECT_THAT(f.Handle(Get("dapr-api-token: ok:bob\r\nX-Tokend-Audience:\r\n")),
+              StartsWith("HTTP/1.1 200"));
 }
 
-TEST(HttpServiceTest, MetricsComeFromTheCallback) {
+TEST(HttpServiceTest, AudienceHeaderAddsACheckWhenNoneIsConfigured) {
+  Fixture f;
+  const std::string out =
+      f.Handle(Get("dapr-api-token: ok:bob\r\nX-Tokend-Claims: 1\r\nX-Tokend-Audience: any\r\n"));
+  std::string want;
+  Base64UrlEncode(R"({"sub":"bob","aud":"any"})", &want);
+  EXPECT_THAT(out, HasSubstr("X-Auth-Claims: " + want + "\r\n"));
+}
+
+TEST(HttpServiceTest, AuthSocketAnswersEveryPathWithAnAuthDecision) {
   HttpServiceOptions o;
+  o.health = [] { return Health(); };
   o.metrics = [](std::string* out) { out->append("tokend_x 1\n"); };
   Fixture f(o);
+  for (const std::string target : {"/healthz", "/metrics", "/metrics?x", "/healthz?", "/"}) {
+    for (const std::string method : {"GET", "HEAD"}) {
+      const std::string out = f.Handle(method + " " + target + " HTTP/1.1\r\nHost: h\r\n\r\n");
+      EXPECT_THAT(out, StartsWith("HTTP/1.1 401 Unauthorized\r\n")) << method << " " << target;
+      EXPECT_THAT(out, HasSubstr("x-ext-auth-reason: MISSING_TOKEN")) << method << " " << target;
+      EXPECT_THAT(out, Not(HasSubstr("tokend_x")));
+    }
+    EXPECT_THAT(f.Handle("GET " + target + " HTTP/1.1\r\nHost: h\r\ndapr-api-token: bad\r\n\r\n"),
+                StartsWith("HTTP/1.1 401"));
+    EXPECT_THAT(f.Handle("GET " + target + " HTTP/1.1\r\nHost: h\r\ndapr-api-token: ok:a\r\n\r\n"),
+                HasSubstr("X-Auth-Subject: a\r\n"));
+  }
+  EXPECT_EQ(f.service->stats().ping_requests, 0u);
+}
+
+HttpServiceOptions Admin() {
+  HttpServiceOptions o;
+  o.role = HttpRole::kAdmin;
+  return o;
+}
+
+struct AdminFixture {
+  explicit AdminFixture(HttpServiceOptions options = Admin()) {
+    options.clock = &FakeNanos;
+    options.wall_clock = &FakeWall;
+    service = std::make_unique<HttpService>(nullptr, options);
+  }
+  std::string Handle(std::string_view in) {
+    std::string out;
+    bool close = false;
+    service->Handle(in, &out, &close);
+    return out;
+  }
+  std::unique_ptr<HttpService> service;
+};
+
+TEST(HttpServiceTest, AdminHealthzComesFromTheHealthCallback) {
+  Health health{false, "no keys loaded\n"};
+  HttpServiceOptions o = Admin();
+  o.health = [&] { return health; };
+  AdminFixture f(o);
+  std::string out = f.Handle(Get("", "/healthz"));
+  EXPECT_THAT(out, StartsWith("HTTP/1.1 503 Service Unavailable"));
+  EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\nno keys loaded\n"));
+  health = Health{true, "ok\nkeys: 2\n"};
+  out = f.Handle(Get("", "/healthz"));
+  EXPECT_THAT(out, StartsWith("HTTP/1.1 200 OK"));
+  EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\nok\nkeys: 2\n"));
+  const std::string head = f.Handle("HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_THAT(head, HasSubstr("Content-Length: 11\r\n"));
+  EXPECT_THAT(head, ::testing::EndsWith("\r\n\r\n"));
+  // No callback: ok.
+  AdminFixture plain;
+  EXPECT_THAT(plain.Handle(Get("", "/healthz")), ::testing::EndsWith("\r\n\r\nok\n"));
+  EXPECT_EQ(f.service->stats().ping_requests, 3u);
+}
+
+TEST(HttpServiceTest, AdminMetricsComeFromTheCallback) {
+  HttpServiceOptions o = Admin();
+  o.metrics = [](std::string* out) { out->append("tokend_x 1\n"); };
+  AdminFixture f(o);
   const std::string out = f.Handle(Get("", "/metrics?x=1"));
   EXPECT_THAT(out, StartsWith("HTTP/1.1 200 OK"));
   EXPECT_THAT(out, HasSubstr("Content-Type: text/plain; version=0.0.4"));
   EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\ntokend_x 1\n"));
-  Fixture none;
+  AdminFixture none;
   EXPECT_THAT(none.Handle(Get("", "/metrics")), StartsWith("HTTP/1.1 404"));
+}
+
+TEST(HttpServiceTest, AdminServesNothingElseAndNeverValidates) {
+  AdminFixture f;
+  EXPECT_THAT(f.Handle(Get("Authorization: Bearer ok:a\r\n", "/auth")),
+              StartsWith("HTTP/1.1 404 Not Found"));
+  EXPECT_THAT(f.Handle("POST /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"),
+              StartsWith("HTTP/1.1 405 Method Not Allowed"));
+  EXPECT_EQ(f.service->stats().validate_requests, 0u);
 }
 
 }  // namespace

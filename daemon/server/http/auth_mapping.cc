@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <utility>
 
 #include "daemon/util/str_append.h"
 
@@ -60,6 +61,9 @@ void AppendStatusLine(int code, std::string* out) {
     case 404:
       reason = "Not Found";
       break;
+    case 405:
+      reason = "Method Not Allowed";
+      break;
     case 413:
       reason = "Content Too Large";
       break;
@@ -105,13 +109,18 @@ std::optional<std::string_view> QueryParameter(std::string_view query, std::stri
                                                std::string* scratch, bool* bad) {
   *bad = false;
   std::optional<std::string_view> raw;
+  std::string decoded_name;
   while (!query.empty()) {
     const size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     const size_t eq = pair.find('=');
-    // Names are compared as sent: a name spelled with escapes is another name.
-    if (pair.substr(0, eq) != name) continue;
+    const std::string_view sent = pair.substr(0, eq);
+    if (sent.find('%') == std::string_view::npos) {
+      if (sent != name) continue;
+    } else if (!PercentDecode(sent, &decoded_name) || decoded_name != name) {
+      continue;
+    }
     if (raw.has_value()) {
       *bad = true;
       return std::nullopt;
@@ -127,6 +136,12 @@ std::optional<std::string_view> QueryParameter(std::string_view query, std::stri
   return std::string_view(*scratch);
 }
 
+std::string_view UriQuery(std::string_view uri) {
+  uri = uri.substr(0, uri.find('#'));
+  const size_t q = uri.find('?');
+  return q == std::string_view::npos ? std::string_view() : uri.substr(q + 1);
+}
+
 TokenLookup ExtractToken(const HttpRequest& req, std::string* scratch) {
   if (req.authorization.has_value()) {
     if (std::optional<std::string_view> t = BearerToken(*req.authorization)) {
@@ -136,11 +151,20 @@ TokenLookup ExtractToken(const HttpRequest& req, std::string* scratch) {
   if (req.dapr_api_token.has_value() && !req.dapr_api_token->empty()) {
     return {TokenSource::kDaprApiToken, *req.dapr_api_token};
   }
-  if (!req.query.empty()) {
+  if (req.access_token.has_value() && !req.access_token->empty()) {
+    return {TokenSource::kAccessToken, *req.access_token};
+  }
+  const std::pair<std::string_view, TokenSource> queries[] = {
+      {req.query, TokenSource::kQuery},
+      {req.original_uri.has_value() ? UriQuery(*req.original_uri) : std::string_view(),
+       TokenSource::kOriginalUri},
+  };
+  for (const auto& [query, source] : queries) {
+    if (query.empty()) continue;
     bool bad = false;
-    std::optional<std::string_view> t = QueryParameter(req.query, "accessToken", scratch, &bad);
+    std::optional<std::string_view> t = QueryParameter(query, "accessToken", scratch, &bad);
     if (bad) return {TokenSource::kBadQuery, {}};
-    if (t.has_value() && !t->empty()) return {TokenSource::kQuery, *t};
+    if (t.has_value() && !t->empty()) return {source, *t};
   }
   return {};
 }
@@ -164,6 +188,14 @@ std::optional<bool> WantClaims(const std::optional<std::string_view>& header) {
 
 std::string_view StatusName(uint8_t status) {
   return status < kStatusNames.size() ? kStatusNames[status] : std::string_view("UNKNOWN");
+}
+
+bool AudienceAllowed(std::string_view requested, const std::vector<std::string>& configured) {
+  if (requested.empty() || configured.empty()) return true;
+  for (const std::string& a : configured) {
+    if (a == requested) return true;
+  }
+  return false;
 }
 
 bool SafeHeaderValue(std::string_view v) {

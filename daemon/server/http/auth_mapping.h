@@ -9,10 +9,20 @@
 //   1. Authorization: Bearer <token> (RFC 6750 §2.1; the scheme is matched
 //      case-insensitively, one or more spaces follow it);
 //   2. dapr-api-token: <token> (Dapr's header);
-//   3. the accessToken query parameter (Nacos's OpenAPI style),
-//      percent-decoded.
+//   3. accessToken: <token> (the header Nacos clients send);
+//   4. the accessToken query parameter (Nacos's OpenAPI style) of the
+//      request target (Envoy's ext_authz forwards the client's path and
+//      query);
+//   5. the accessToken query parameter of X-Original-URI (nginx's
+//      auth_request subrequest carries no query of its own; the nginx
+//      config sends `proxy_set_header X-Original-URI $request_uri`). Its
+//      query is what follows the first '?' before any '#'.
 // An Authorization header with another scheme, or any of these with an
-// empty value, is no match.
+// empty value, is no match. Query parameters are percent-decoded, names as
+// well as values (so `access%54oken` is accessToken, as an application
+// decoding the same query would read it); '+' stays '+' (tokens hold no
+// spaces). A malformed escape in the accessToken value, or accessToken
+// given twice in one query, refuses the request (400) rather than guess.
 //
 // Responses (all with Content-Length, none with a body unless noted):
 //   allowed  200, X-Auth-Subject: <sub>, X-Auth-Expires: <exp, seconds
@@ -36,6 +46,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/server/http/request_parser.h"
 
@@ -45,14 +56,16 @@ enum class TokenSource : uint8_t {
   kNone,           // no source had a token
   kAuthorization,  // Authorization: Bearer
   kDaprApiToken,   // dapr-api-token
-  kQuery,          // accessToken query parameter
-  kBadQuery,       // the query could not be read (a bad %-escape, or
+  kAccessToken,    // accessToken header
+  kQuery,          // accessToken query parameter of the request target
+  kOriginalUri,    // accessToken query parameter of X-Original-URI
+  kBadQuery,       // a query could not be read (a bad %-escape, or
                    // accessToken given twice): a 400
 };
 
 struct TokenLookup {
   TokenSource source = TokenSource::kNone;
-  std::string_view token;  // set for kAuthorization, kDaprApiToken, kQuery
+  std::string_view token;  // set for every source but kNone and kBadQuery
 };
 
 // BearerToken()
@@ -64,10 +77,18 @@ std::optional<std::string_view> BearerToken(std::string_view authorization);
 // QueryParameter()
 //
 // The value of `name` in `query` (a=b&c=d, percent-decoded into *scratch
-// when it has escapes; '+' is left as it is). nullopt when absent; sets
-// *bad (and returns nullopt) on a bad %-escape or a name given twice.
+// when it has escapes; '+' is left as it is). Names are compared decoded (a
+// name with a malformed escape matches nothing). nullopt when absent; sets
+// *bad (and returns nullopt) on a bad %-escape in the value or a name given
+// twice.
 std::optional<std::string_view> QueryParameter(std::string_view query, std::string_view name,
                                                std::string* scratch, bool* bad);
+
+// UriQuery()
+//
+// The query of a request-target such as X-Original-URI: what follows the
+// first '?' before any '#' (the fragment); empty when there is none.
+std::string_view UriQuery(std::string_view uri);
 
 // ExtractToken()
 //
@@ -89,6 +110,15 @@ std::string_view StatusName(uint8_t status);
 
 inline constexpr uint8_t kStatusOk = 0;
 inline constexpr uint8_t kStatusMalformed = 1;
+inline constexpr uint8_t kStatusAudienceMismatch = 7;
+
+// AudienceAllowed()
+//
+// Whether X-Tokend-Audience `requested` may be asked for on the HTTP socket:
+// empty (no header) always; otherwise only one of `configured` exactly, or
+// anything when nothing is configured (the header then adds a check, it
+// cannot widen one).
+bool AudienceAllowed(std::string_view requested, const std::vector<std::string>& configured);
 
 // SafeHeaderValue()
 //

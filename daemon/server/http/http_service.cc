@@ -25,7 +25,7 @@ int64_t RealtimeSeconds() {
 
 HttpService::HttpService(std::unique_ptr<RequestValidator> validator, HttpServiceOptions options)
     : validator_(std::move(validator)), options_(std::move(options)), parser_(options_.limits) {
-  assert(validator_ != nullptr);
+  assert(validator_ != nullptr || options_.role == HttpRole::kAdmin);
   assert(options_.clock != nullptr);
 }
 
@@ -46,25 +46,36 @@ ResponseCommon HttpService::Common(const HttpRequest& req) {
   return c;
 }
 
-bool HttpService::Answer(const HttpRequest& req, std::string* out) {
+void HttpService::AnswerAdmin(const HttpRequest& req, std::string* out) {
   ResponseCommon common = Common(req);
-  if (IsGetOrHead(req) && (req.path == "/healthz" || req.path == "/metrics")) {
-    const bool head = req.method == HTTP_HEAD;
-    ServiceCounters::Bump(counters_.ping_requests);
-    if (req.path == "/healthz") {
-      const bool ready = !options_.ready || options_.ready();
-      AppendText(common, ready ? 200 : 503, kTextPlain, ready ? "ok\n" : "no keys loaded\n", head,
-                 out);
-    } else if (options_.metrics) {
-      body_.clear();
-      options_.metrics(&body_);
-      AppendText(common, 200, kPrometheusText, body_, head, out);
-    } else {
-      AppendText(common, 404, kTextPlain, "not found\n", head, out);
-    }
+  const bool head = req.method == HTTP_HEAD;
+  if (req.path != "/healthz" && req.path != "/metrics") {
+    AppendText(common, 404, kTextPlain, "not found\n", head, out);
+    return;
+  }
+  if (!IsGetOrHead(req)) {
+    AppendText(common, 405, kTextPlain, "method not allowed\n", head, out);
+    return;
+  }
+  ServiceCounters::Bump(counters_.ping_requests);
+  if (req.path == "/healthz") {
+    const Health h = options_.health ? options_.health() : Health();
+    AppendText(common, h.ok ? 200 : 503, kTextPlain, h.body, head, out);
+  } else if (options_.metrics) {
+    body_.clear();
+    options_.metrics(&body_);
+    AppendText(common, 200, kPrometheusText, body_, head, out);
+  } else {
+    AppendText(common, 404, kTextPlain, "not found\n", head, out);
+  }
+}
+
+bool HttpService::Answer(const HttpRequest& req, std::string* out) {
+  if (options_.role == HttpRole::kAdmin) {
+    AnswerAdmin(req, out);
     return true;
   }
-
+  ResponseCommon common = Common(req);
   const std::optional<bool> want_claims = WantClaims(req.want_claims);
   const TokenLookup token = ExtractToken(req, &scratch_);
   if (!want_claims.has_value() || token.source == TokenSource::kBadQuery) {
@@ -77,8 +88,15 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
     AppendMissingToken(common, out);
     return true;
   }
-  const RequestValidator::Outcome o =
-      validator_->Validate(token.token, req.audience.value_or(std::string_view()), *want_claims);
+  const std::string_view audience = req.audience.value_or(std::string_view());
+  if (!AudienceAllowed(audience, options_.audiences)) {
+    // A client's own header must not widen what the relying party accepts.
+    ServiceCounters::Bump(counters_.validate_requests);
+    counters_.CountStatus(kStatusAudienceMismatch);
+    AppendRefused(common, kStatusAudienceMismatch, out);
+    return true;
+  }
+  const RequestValidator::Outcome o = validator_->Validate(token.token, audience, *want_claims);
   ServiceCounters::Bump(counters_.validate_requests);
   if (o.cache_hit) ServiceCounters::Bump(counters_.cache_hits);
   uint8_t status = o.status;
@@ -95,7 +113,31 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   return true;
 }
 
+namespace {
+
+// One connection's parser, kept between reads.
+class HttpSession final : public ProtocolSession {
+ public:
+  explicit HttpSession(const HttpLimits& limits) : parser(limits) {}
+  HttpRequestParser parser;
+};
+
+}  // namespace
+
 size_t HttpService::Handle(std::string_view in, std::string* out, bool* close) {
+  return HandleWith(parser_, /*resume=*/false, in, out, close);
+}
+
+size_t HttpService::HandleConnection(std::string_view in, std::string* out, bool* close,
+                                     std::unique_ptr<ProtocolSession>* session) {
+  if (*session == nullptr) *session = std::make_unique<HttpSession>(options_.limits);
+  // Only an HttpService makes the sessions it is given.
+  auto* s = static_cast<HttpSession*>(session->get());
+  return HandleWith(s->parser, /*resume=*/true, in, out, close);
+}
+
+size_t HttpService::HandleWith(HttpRequestParser& parser, bool resume, std::string_view in,
+                               std::string* out, bool* close) {
   *close = false;
   size_t pos = 0;
   uint64_t start = 0;
@@ -103,7 +145,8 @@ size_t HttpService::Handle(std::string_view in, std::string* out, bool* close) {
   HttpRequest req;
   while (pos < in.size()) {
     HttpError error = HttpError::kNone;
-    const ParseStatus st = parser_.Parse(in.substr(pos), &req, &error);
+    if (!resume) parser.Reset();
+    const ParseStatus st = parser.Parse(in.substr(pos), &req, &error);
     if (st == ParseStatus::kIncomplete) {
       // Called once per arrival of bytes, so this is sent at most once: the
       // input ends exactly at the headers only on the call that brought them.

@@ -1,18 +1,25 @@
 // http_service.h
 //
-// HttpService is the HTTP/1.1 front's ProtocolHandler: it answers the auth
-// subrequests of nginx (auth_request), Envoy (ext_authz, HTTP mode),
-// Traefik (forwardAuth) and the like, plus GET /healthz and GET /metrics,
-// on the same event loop and through the same RequestValidator as the
-// binary protocol. No I/O: the loop feeds it bytes and sends what it
+// HttpService is the HTTP/1.1 front's ProtocolHandler, in one of two roles
+// on the same event loop. No I/O: the loop feeds it bytes and sends what it
 // appends.
 //
-//   - Any method and path is an auth check, except GET or HEAD of /healthz
-//     (200 when the `ready` callback says keys are loaded, else 503) and of
-//     /metrics (200 with the `metrics` callback's Prometheus text; 404 when
-//     there is none). The token and the answer follow auth_mapping.h; the
-//     expected audience is X-Tokend-Audience when present, else the
-//     configured ones.
+//   - kAuth (--http-socket): answers the auth subrequests of nginx
+//     (auth_request), Envoy (ext_authz, HTTP mode), Traefik (forwardAuth)
+//     and the like through the same RequestValidator as the binary
+//     protocol. EVERY request, whatever its method and path, is an auth
+//     decision: 2xx only for a valid token (so that a proxy forwarding the
+//     client's own method and path, as ext_authz does, can never be talked
+//     into an allow by asking for /healthz). The token and the answer
+//     follow auth_mapping.h. The expected audience is the configured one(s);
+//     X-Tokend-Audience may only narrow it to one of `audiences` (anything
+//     else: 401 AUDIENCE_MISMATCH, not validated), or, when no audience is
+//     configured, add that check.
+//   - kAdmin (--admin-socket): GET or HEAD of /healthz (the `health`
+//     callback's answer: 200 when ok, else 503) and of /metrics (200 with
+//     the `metrics` callback's Prometheus text; 404 when there is none);
+//     any other path 404, any other method on those paths 405. It never
+//     validates a token.
 //   - Keep-alive and pipelining: every complete request in the input is
 //     answered in order; a request that asks to close (Connection: close,
 //     HTTP/1.0 without keep-alive) is answered and the connection closes.
@@ -22,6 +29,10 @@
 //     (413 for a body over the limit) and the connection closes.
 //   - Expect: 100-continue gets "100 Continue" when the headers have
 //     arrived and the body has not.
+//   - HandleConnection(), which the loops' Connections call, keeps each
+//     connection's parser in its ProtocolSession: a request arriving in many
+//     reads is parsed once, each byte as it arrives. Handle() parses from
+//     the first byte of `in` on every call (same answers, more work).
 //
 // Thread-safety: one HttpService per worker thread; Handle() is not
 // thread-safe; stats() is (relaxed counters with one writer). The
@@ -38,6 +49,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/server/http/auth_mapping.h"
 #include "daemon/server/http/request_parser.h"
@@ -51,12 +63,26 @@ namespace tokend::server::http {
 using WallSeconds = int64_t (*)();
 int64_t RealtimeSeconds();
 
+enum class HttpRole : uint8_t {
+  kAuth,   // every request is an auth decision
+  kAdmin,  // GET /healthz and GET /metrics only
+};
+
+// The answer of /healthz: 200 with `body` when `ok`, else 503 with it.
+struct Health {
+  bool ok = true;
+  std::string body = "ok\n";
+};
+
 struct HttpServiceOptions {
+  HttpRole role = HttpRole::kAuth;
   HttpLimits limits;
-  // /healthz: true when the daemon can validate (keys are loaded). Unset:
-  // always ready.
-  std::function<bool()> ready;
-  // /metrics: appends the Prometheus text exposition. Unset: 404.
+  // kAuth: the configured --audience values, which X-Tokend-Audience may
+  // choose among (empty: it adds a check instead).
+  std::vector<std::string> audiences;
+  // kAdmin /healthz. Unset: always ok.
+  std::function<Health()> health;
+  // kAdmin /metrics: appends the Prometheus text exposition. Unset: 404.
   std::function<void(std::string*)> metrics;
   NanoClock clock = &MonotonicNanos;          // latency
   WallSeconds wall_clock = &RealtimeSeconds;  // Date; null: no Date header
@@ -64,11 +90,17 @@ struct HttpServiceOptions {
 
 class HttpService final : public ProtocolHandler {
  public:
+  // REQUIRES: `validator` is set for kAuth (kAdmin takes none).
   HttpService(std::unique_ptr<RequestValidator> validator, HttpServiceOptions options);
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
 
+  // Stateless: every call parses `in` from its first byte.
   size_t Handle(std::string_view in, std::string* out, bool* close) override;
+  // Incremental: the connection's parser lives in *session, so a request
+  // arriving in many reads is parsed once, each byte when it arrives.
+  size_t HandleConnection(std::string_view in, std::string* out, bool* close,
+                          std::unique_ptr<ProtocolSession>* session) override;
   ServiceStats stats() const override { return counters_.Snapshot(); }
   // 403 before any request is read; nginx auth_request passes 403 on.
   std::string_view RefusalReply() const override {
@@ -83,13 +115,18 @@ class HttpService final : public ProtocolHandler {
   // Answers one complete request; false when it was refused with a 400
   // (the connection then closes).
   bool Answer(const HttpRequest& req, std::string* out);
+  // Both Handle()s: `resume` when `parser` may hold the parse of the
+  // request at the front of `in` from an earlier call.
+  size_t HandleWith(HttpRequestParser& parser, bool resume, std::string_view in, std::string* out,
+                    bool* close);
+  void AnswerAdmin(const HttpRequest& req, std::string* out);
   ResponseCommon Common(const HttpRequest& req);
 
   std::unique_ptr<RequestValidator> validator_;
   HttpServiceOptions options_;
-  HttpRequestParser parser_;
-  std::string scratch_;  // a percent-decoded query value
-  std::string body_;     // /metrics text
+  HttpRequestParser parser_;  // the stateless Handle()'s
+  std::string scratch_;       // a percent-decoded query value
+  std::string body_;          // /metrics text
   int64_t date_second_ = -1;
   std::string date_;  // IMF-fixdate of date_second_
 

@@ -86,151 +86,171 @@ HttpRequestParser::HttpRequestParser(HttpLimits limits) : limits_(limits) {
   settings_.on_header_value = &OnHeaderValue;
   settings_.on_headers_complete = &OnHeadersComplete;
   settings_.on_message_complete = &OnMessageComplete;
-  http_parser_init(&parser_, HTTP_REQUEST);
+  Reset();
 }
 
-void HttpRequestParser::Reset(std::string_view in, HttpRequest* req) {
+void HttpRequestParser::Reset() {
   http_parser_init(&parser_, HTTP_REQUEST);
   parser_.data = this;
-  in_ = in;
-  *req = HttpRequest();
-  req_ = req;
-  error_ = HttpError::kNone;
-  headers_done_ = false;
-  message_done_ = false;
-  header_count_ = 0;
-  host_seen_ = false;
-  name_begin_ = name_end_ = value_begin_ = value_end_ = nullptr;
-  in_value_ = false;
-  url_begin_ = url_end_ = nullptr;
+  st_ = State();
 }
 
 bool HttpRequestParser::Fail(HttpError e) {
-  if (error_ == HttpError::kNone) error_ = e;
+  if (st_.error == HttpError::kNone) st_.error = e;
   return false;
 }
 
-ParseStatus HttpRequestParser::Parse(std::string_view in, HttpRequest* req, HttpError* error) {
-  Reset(in, req);
-  // Feeds in[from, to); returns the bytes the library took, or nullopt
-  // (with error_ set) when it refused them.
-  auto execute = [&](size_t from, size_t to) -> std::optional<size_t> {
-    const size_t n = http_parser_execute(&parser_, &settings_, in.data() + from, to - from);
-    const http_errno e = HTTP_PARSER_ERRNO(&parser_);
-    if (error_ != HttpError::kNone) return std::nullopt;
-    switch (e) {
-      case HPE_OK:
-      case HPE_PAUSED:
-        return n;
-      case HPE_INVALID_METHOD:
-        error_ = HttpError::kBadMethod;
-        break;
-      case HPE_INVALID_CONTENT_LENGTH:
-      case HPE_UNEXPECTED_CONTENT_LENGTH:
-        error_ = HttpError::kBadContentLength;
-        break;
-      case HPE_INVALID_TRANSFER_ENCODING:
-        error_ = HttpError::kBadTransferEncoding;
-        break;
-      case HPE_HEADER_OVERFLOW:
-        error_ = HttpError::kHeaderTooLong;
-        break;
-      case HPE_INVALID_VERSION:
-        error_ = HttpError::kBadVersion;
-        break;
-      default:
-        error_ = HttpError::kSyntax;
-        break;
-    }
-    return std::nullopt;
+bool HttpRequestParser::Feed(size_t to) {
+  if (to <= st_.fed) return true;  // nothing new (a zero-length execute means EOF)
+  bytes_fed_ += to - st_.fed;
+  const size_t n = http_parser_execute(&parser_, &settings_, in_.data() + st_.fed, to - st_.fed);
+  st_.fed += n;
+  if (st_.error != HttpError::kNone) return false;
+  switch (HTTP_PARSER_ERRNO(&parser_)) {
+    case HPE_OK:
+    case HPE_PAUSED:
+      return true;
+    case HPE_INVALID_METHOD:
+      return Fail(HttpError::kBadMethod);
+    case HPE_INVALID_CONTENT_LENGTH:
+    case HPE_UNEXPECTED_CONTENT_LENGTH:
+      return Fail(HttpError::kBadContentLength);
+    case HPE_INVALID_TRANSFER_ENCODING:
+      return Fail(HttpError::kBadTransferEncoding);
+    case HPE_HEADER_OVERFLOW:
+      return Fail(HttpError::kHeaderTooLong);
+    case HPE_INVALID_VERSION:
+      return Fail(HttpError::kBadVersion);
+    default:
+      return Fail(HttpError::kSyntax);
+  }
+}
+
+void HttpRequestParser::Fill(HttpRequest* req) const {
+  *req = HttpRequest();
+  req->header_bytes = st_.header_bytes;
+  req->expect_continue = st_.expect_continue;
+  if (st_.phase == Phase::kHeaders) return;
+  auto view = [&](const std::optional<Span>& s) -> std::optional<std::string_view> {
+    if (!s.has_value()) return std::nullopt;
+    return s->In(in_);
   };
+  req->method = static_cast<http_method>(parser_.method);
+  req->version_major = static_cast<uint8_t>(parser_.http_major);
+  req->version_minor = static_cast<uint8_t>(parser_.http_minor);
+  req->target = st_.url.In(in_);
+  req->authorization = view(st_.authorization);
+  req->dapr_api_token = view(st_.dapr_api_token);
+  req->access_token = view(st_.access_token);
+  req->original_uri = view(st_.original_uri);
+  req->audience = view(st_.audience);
+  req->want_claims = view(st_.want_claims);
+  req->path = st_.path.In(in_);
+  req->query = st_.query.In(in_);
+  if (st_.message_done) {
+    req->size = st_.size;
+    req->keep_alive = http_should_keep_alive(&parser_) != 0;
+  }
+}
+
+ParseStatus HttpRequestParser::Parse(std::string_view in, HttpRequest* req, HttpError* error) {
+  if (st_.phase == Phase::kDone || in.size() < st_.fed) Reset();
+  in_ = in;
+  *error = HttpError::kNone;
   auto refuse = [&](HttpError e) {
     Fail(e);
-    *error = error_;
+    *error = st_.error;
+    st_.phase = Phase::kDone;
+    Fill(req);
     return ParseStatus::kError;
   };
-  *error = HttpError::kNone;
 
-  // Phase 1: the header section, fed no further than the header limit so
-  // that refusing a huge one costs no more than the limit. The library
-  // pauses on the blank line's last byte (OnHeadersComplete).
-  const size_t first = std::min(in.size(), limits_.max_header_bytes);
-  std::optional<size_t> n = execute(0, first);
-  if (!n) return refuse(error_);
-  if (!headers_done_) {
-    if (in.size() > limits_.max_header_bytes) return refuse(HttpError::kHeaderTooLong);
-    return ParseStatus::kIncomplete;
+  if (st_.phase == Phase::kHeaders) {
+    // The header section, fed no further than the header limit so that
+    // refusing a huge one costs no more than the limit. The library pauses
+    // on the blank line's last byte (OnHeadersComplete), which it reads
+    // again once unpaused.
+    if (!Feed(std::min(in.size(), limits_.max_header_bytes))) return refuse(st_.error);
+    if (st_.phase == Phase::kHeaders) {
+      if (in.size() > limits_.max_header_bytes) return refuse(HttpError::kHeaderTooLong);
+      Fill(req);
+      return ParseStatus::kIncomplete;
+    }
+    st_.header_bytes = st_.fed + 1;
+    http_parser_pause(&parser_, 0);
   }
-  size_t parsed = *n;  // the blank line's last byte, which the library reads again
-  req->header_bytes = parsed + 1;
 
-  // Phase 2: the body section, fed no further than the body limit. The
-  // library pauses right after the request's last byte (OnMessageComplete).
-  http_parser_pause(&parser_, 0);
-  const size_t body_end = req->header_bytes + limits_.max_body_bytes;
-  const size_t last = std::min(in.size(), body_end);
-  n = execute(parsed, last);
-  if (!n) return refuse(error_);
-  parsed += *n;
-  if (!message_done_) {
+  // The body section, fed no further than the body limit. The library
+  // pauses right after the request's last byte (OnMessageComplete).
+  const size_t body_end = st_.header_bytes + limits_.max_body_bytes;
+  if (!Feed(std::min(in.size(), body_end))) return refuse(st_.error);
+  if (!st_.message_done) {
     if (in.size() > body_end) return refuse(HttpError::kBodyTooLarge);
+    Fill(req);
     return ParseStatus::kIncomplete;
   }
-  req->size = parsed;
-  req->keep_alive = http_should_keep_alive(&parser_) != 0;
+  st_.size = st_.fed;
+  Fill(req);
+  st_.phase = Phase::kDone;
   return ParseStatus::kComplete;
 }
 
 int HttpRequestParser::OnUrl(http_parser* p, const char* at, size_t n) {
   auto* self = static_cast<HttpRequestParser*>(p->data);
-  if (self->url_begin_ == nullptr) {
-    self->url_begin_ = at;
-  } else if (at != self->url_end_) {
+  State& st = self->st_;
+  const size_t off = self->Offset(at);
+  if (!st.url_set) {
+    st.url_set = true;
+    st.url.begin = off;
+  } else if (off != st.url.end) {
     return self->Fail(HttpError::kBadTarget) ? 0 : 1;
   }
-  self->url_end_ = at + n;
+  st.url.end = off + n;
   return 0;
 }
 
 int HttpRequestParser::OnHeaderField(http_parser* p, const char* at, size_t n) {
   auto* self = static_cast<HttpRequestParser*>(p->data);
-  if (self->headers_done_) return 0;  // a chunked body's trailer: ignored
-  if (self->in_value_ || self->name_begin_ == nullptr) {
-    if (self->in_value_ && !self->EndField()) return 1;
-    if (++self->header_count_ > self->limits_.max_headers) {
+  State& st = self->st_;
+  if (st.phase != Phase::kHeaders) return 0;  // a chunked body's trailer: ignored
+  const size_t off = self->Offset(at);
+  if (st.field != FieldState::kName) {
+    if (st.field == FieldState::kValue && !self->EndField()) return 1;
+    if (++st.header_count > self->limits_.max_headers) {
       return self->Fail(HttpError::kTooManyHeaders) ? 0 : 1;
     }
-    self->name_begin_ = at;
-    self->in_value_ = false;
-  } else if (at != self->name_end_) {
+    st.field = FieldState::kName;
+    st.name.begin = off;
+  } else if (off != st.name.end) {
     return self->Fail(HttpError::kBadHeader) ? 0 : 1;
   }
-  self->name_end_ = at + n;
+  st.name.end = off + n;
   return 0;
 }
 
 int HttpRequestParser::OnHeaderValue(http_parser* p, const char* at, size_t n) {
   auto* self = static_cast<HttpRequestParser*>(p->data);
-  if (self->headers_done_) return 0;
-  if (!self->in_value_) {
-    self->in_value_ = true;
-    self->value_begin_ = at;
-  } else if (at != self->value_end_) {
+  State& st = self->st_;
+  if (st.phase != Phase::kHeaders) return 0;
+  const size_t off = self->Offset(at);
+  if (st.field != FieldState::kValue) {
+    st.field = FieldState::kValue;
+    st.value_set = true;
+    st.value.begin = off;
+  } else if (off != st.value.end) {
     // A second piece that does not continue the first: a folded line.
     return self->Fail(HttpError::kBadHeader) ? 0 : 1;
   }
-  self->value_end_ = at + n;
+  st.value.end = off + n;
   return 0;
 }
 
 bool HttpRequestParser::EndField() {
-  const std::string_view name(name_begin_, static_cast<size_t>(name_end_ - name_begin_));
-  const std::string_view raw =
-      value_begin_ == nullptr
-          ? std::string_view()
-          : std::string_view(value_begin_, static_cast<size_t>(value_end_ - value_begin_));
-  in_value_ = false;
-  value_begin_ = value_end_ = nullptr;
+  const std::string_view name = st_.name.In(in_);
+  const std::string_view raw = st_.value_set ? st_.value.In(in_) : std::string_view();
+  st_.field = FieldState::kNone;
+  st_.value_set = false;
+  st_.value = Span();
   for (char c : name) {
     if (IsWs(c)) return Fail(HttpError::kBadHeader);
   }
@@ -243,11 +263,15 @@ bool HttpRequestParser::EndField() {
     case 6:
       if (EqualsIgnoreCase(name, "expect")) f = Field::kExpect;
       break;
+    case 11:
+      if (EqualsIgnoreCase(name, "accesstoken")) f = Field::kAccessToken;
+      break;
     case 13:
       if (EqualsIgnoreCase(name, "authorization")) f = Field::kAuthorization;
       break;
     case 14:
       if (EqualsIgnoreCase(name, "dapr-api-token")) f = Field::kDaprApiToken;
+      if (EqualsIgnoreCase(name, "x-original-uri")) f = Field::kOriginalUri;
       break;
     case 15:
       if (EqualsIgnoreCase(name, "x-tokend-claims")) f = Field::kWantClaims;
@@ -262,27 +286,32 @@ bool HttpRequestParser::EndField() {
   if (f == Field::kOther) return true;
   if (HasControl(raw)) return Fail(HttpError::kBadHeader);
   const std::string_view value = Trim(raw);
-  auto set_once = [&](std::optional<std::string_view>* slot) {
+  const Span trimmed{Offset(value.data()), Offset(value.data()) + value.size()};
+  auto set_once = [&](std::optional<Span>* slot) {
     if (slot->has_value()) return Fail(HttpError::kDuplicateHeader);
-    *slot = value;
+    *slot = trimmed;
     return true;
   };
   switch (f) {
     case Field::kHost:
-      if (host_seen_) return Fail(HttpError::kDuplicateHeader);
-      host_seen_ = true;
+      if (st_.host_seen) return Fail(HttpError::kDuplicateHeader);
+      st_.host_seen = true;
       return true;
     case Field::kExpect:
-      if (EqualsIgnoreCase(value, "100-continue")) req_->expect_continue = true;
+      if (EqualsIgnoreCase(value, "100-continue")) st_.expect_continue = true;
       return true;
     case Field::kAuthorization:
-      return set_once(&req_->authorization);
+      return set_once(&st_.authorization);
     case Field::kDaprApiToken:
-      return set_once(&req_->dapr_api_token);
+      return set_once(&st_.dapr_api_token);
+    case Field::kAccessToken:
+      return set_once(&st_.access_token);
+    case Field::kOriginalUri:
+      return set_once(&st_.original_uri);
     case Field::kWantClaims:
-      return set_once(&req_->want_claims);
+      return set_once(&st_.want_claims);
     case Field::kAudience:
-      return set_once(&req_->audience);
+      return set_once(&st_.audience);
     case Field::kTransferEncoding:
       if (!OnlyChunked(value)) return Fail(HttpError::kBadTransferEncoding);
       return true;
@@ -294,42 +323,40 @@ bool HttpRequestParser::EndField() {
 
 bool HttpRequestParser::CheckRequestLine() {
   if (parser_.http_major != 1 || parser_.http_minor > 1) return Fail(HttpError::kBadVersion);
-  if (url_begin_ == nullptr) return Fail(HttpError::kBadTarget);
+  if (!st_.url_set) return Fail(HttpError::kBadTarget);
   // The method starts at the first byte that is not an empty line, and one
   // space separates it from the target.
   size_t start = 0;
   while (start < in_.size() && (in_[start] == '\r' || in_[start] == '\n')) ++start;
   const char* method = http_method_str(static_cast<http_method>(parser_.method));
-  if (url_begin_ != in_.data() + start + std::strlen(method) + 1) {
-    return Fail(HttpError::kBadTarget);
-  }
-  const std::string_view target(url_begin_, static_cast<size_t>(url_end_ - url_begin_));
-  req_->target = target;
-  req_->method = static_cast<http_method>(parser_.method);
-  req_->version_major = static_cast<uint8_t>(parser_.http_major);
-  req_->version_minor = static_cast<uint8_t>(parser_.http_minor);
+  if (st_.url.begin != start + std::strlen(method) + 1) return Fail(HttpError::kBadTarget);
+  const std::string_view target = st_.url.In(in_);
   http_parser_url u;
   http_parser_url_init(&u);
   if (http_parser_parse_url(target.data(), target.size(), parser_.method == HTTP_CONNECT, &u) !=
       0) {
     return Fail(HttpError::kBadTarget);
   }
-  if (u.field_set & (1 << UF_PATH)) {
-    req_->path = target.substr(u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
-  } else if (parser_.method != HTTP_CONNECT && (u.field_set & (1 << UF_HOST)) == 0) {
+  if ((u.field_set & (1 << UF_PATH)) == 0 && parser_.method != HTTP_CONNECT &&
+      (u.field_set & (1 << UF_HOST)) == 0) {
     return Fail(HttpError::kBadTarget);
   }
-  if (u.field_set & (1 << UF_QUERY)) {
-    req_->query = target.substr(u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len);
-  }
+  // Kept as spans, so that a call while the body arrives costs nothing more.
+  auto part = [&](int field) {
+    if ((u.field_set & (1 << field)) == 0) return Span{st_.url.begin, st_.url.begin};
+    const size_t begin = st_.url.begin + u.field_data[field].off;
+    return Span{begin, begin + u.field_data[field].len};
+  };
+  st_.path = part(UF_PATH);
+  st_.query = part(UF_QUERY);
   return true;
 }
 
 int HttpRequestParser::OnHeadersComplete(http_parser* p) {
   auto* self = static_cast<HttpRequestParser*>(p->data);
-  if (self->in_value_ && !self->EndField()) return -1;
+  if (self->st_.field == FieldState::kValue && !self->EndField()) return -1;
   if (!self->CheckRequestLine()) return -1;
-  if (p->http_minor == 1 && !self->host_seen_) {
+  if (p->http_minor == 1 && !self->st_.host_seen) {
     self->Fail(HttpError::kMissingHost);
     return -1;
   }
@@ -339,14 +366,14 @@ int HttpRequestParser::OnHeadersComplete(http_parser* p) {
     self->Fail(HttpError::kBodyTooLarge);
     return -1;
   }
-  self->headers_done_ = true;
+  self->st_.phase = Phase::kBody;
   http_parser_pause(p, 1);  // so that Parse() learns where the headers end
   return 0;
 }
 
 int HttpRequestParser::OnMessageComplete(http_parser* p) {
   auto* self = static_cast<HttpRequestParser*>(p->data);
-  self->message_done_ = true;
+  self->st_.message_done = true;
   http_parser_pause(p, 1);
   return 0;
 }

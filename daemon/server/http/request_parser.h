@@ -16,19 +16,27 @@
 //     Transfer-Encoding other than chunked (the library also refuses
 //     "identity", which RFC 9112 no longer defines), or both;
 //   - an HTTP/1.1 request without exactly one Host, and any repeated one of
-//     the headers tokend reads (Authorization, dapr-api-token,
-//     X-Tokend-Audience, X-Tokend-Claims): two answers to "which token?"
-//     must never reach two different parsers;
+//     the headers tokend reads (Authorization, dapr-api-token, accessToken,
+//     X-Original-URI, X-Tokend-Audience, X-Tokend-Claims): two answers to
+//     "which token?" must never reach two different parsers;
 //   - a body section (as sent, chunk framing and trailer included) longer
 //     than max_body_bytes; a Content-Length over it is refused at once.
 // Trailer fields of a chunked body are skipped: they never carry the token.
-// The parser is stateless between calls: each Parse() starts from the
-// first byte of `in`, so a connection keeps an incomplete request's bytes
-// and parses them again when more arrive (the limits bound that work).
 //
-// Thread-safety: an HttpRequestParser is used by one thread (a worker keeps
-// one and reuses it). Ownership: the views in an HttpRequest point into the
-// `in` given to Parse() and live as long as it.
+// The parser is incremental: it keeps the library's state and its own
+// between calls, so each byte of a request is read once however it is cut
+// into reads (a client trickling a body one byte at a time costs O(1) per
+// byte, not a re-parse of everything before it). A connection keeps an
+// incomplete request's bytes and calls again with the same bytes, more
+// appended; the parser reads only the new ones. Everything it remembers is
+// an offset from the request's first byte, never a pointer, so the buffer
+// may move between calls. Reset() starts over (the old, stateless
+// behaviour when called before every Parse()).
+//
+// Thread-safety: an HttpRequestParser is used by one thread (one per
+// connection, or a worker's for stateless use). Ownership: the views in an
+// HttpRequest point into the `in` given to the Parse() that filled it and
+// live as long as it.
 #ifndef TOKEND_DAEMON_SERVER_HTTP_REQUEST_PARSER_H_
 #define TOKEND_DAEMON_SERVER_HTTP_REQUEST_PARSER_H_
 
@@ -81,10 +89,12 @@ struct HttpRequest {
   bool expect_continue = false;  // Expect: 100-continue
   std::optional<std::string_view> authorization;
   std::optional<std::string_view> dapr_api_token;
-  std::optional<std::string_view> audience;     // X-Tokend-Audience
-  std::optional<std::string_view> want_claims;  // X-Tokend-Claims
-  size_t header_bytes = 0;                      // bytes up to and including the blank line
-  size_t size = 0;                              // bytes of the whole request, body included
+  std::optional<std::string_view> access_token;  // accessToken (Nacos)
+  std::optional<std::string_view> original_uri;  // X-Original-URI (nginx)
+  std::optional<std::string_view> audience;      // X-Tokend-Audience
+  std::optional<std::string_view> want_claims;   // X-Tokend-Claims
+  size_t header_bytes = 0;                       // bytes up to and including the blank line
+  size_t size = 0;                               // bytes of the whole request, body included
 };
 
 enum class ParseStatus {
@@ -104,17 +114,96 @@ class HttpRequestParser {
   //
   // Parses the request at the front of `in` (empty lines before it are
   // skipped and counted in its size). On kComplete fills *req; on kError
-  // sets *error; on kIncomplete leaves *req with what is known.
+  // sets *error; on kIncomplete fills *req with what is known (the header
+  // fields, header_bytes and expect_continue once the headers are in).
+  //
+  // After kIncomplete the next call continues that request: `in` must then
+  // begin with the same bytes as before (it may have moved and grown; only
+  // bytes past those already read are read). After kComplete or kError, or
+  // when `in` is shorter than what was read (the caller dropped the bytes),
+  // the next call starts a new request at `in`'s first byte.
   ParseStatus Parse(std::string_view in, HttpRequest* req, HttpError* error);
+
+  // Reset()
+  //
+  // Forgets the request in progress: the next Parse() starts from the first
+  // byte of its `in`.
+  void Reset();
 
   const HttpLimits& limits() const { return limits_; }
 
+  // Bytes handed to the library over this parser's life (each request's
+  // blank line's last byte counts twice): a measure of the work done.
+  uint64_t bytes_fed() const { return bytes_fed_; }
+
  private:
+  // A run of bytes of the request, as offsets from its first byte.
+  struct Span {
+    size_t begin = 0;
+    size_t end = 0;
+    std::string_view In(std::string_view in) const { return in.substr(begin, end - begin); }
+  };
+
+  // Where the parse of one request stands between calls.
+  enum class Phase : uint8_t {
+    kHeaders,  // reading the request line and header fields
+    kBody,     // the headers are in (header_bytes set): reading the body
+    kDone,     // answered kComplete or kError: the next Parse() restarts
+  };
+
+  // Which part of a header field the library is delivering. The library
+  // calls on_header_field / on_header_value once per piece, and a name or
+  // value cut by the end of a read arrives in several contiguous pieces.
+  enum class FieldState : uint8_t {
+    kNone,   // no field started (still in the request line)
+    kName,   // `name` is the field's name read so far; `value` unset
+    kValue,  // `name` is complete; `value` is its value read so far
+  };
+
+  // What the parser has learnt of the current request. Invariants:
+  //   - the library (parser_) has read exactly in[0, fed) of the request,
+  //     and every Span below lies within [0, fed);
+  //   - phase is kBody from the headers' acceptance until the request
+  //     completes; from then on header_bytes is their size and
+  //     fed >= header_bytes - 1 (the blank line's last byte is read again
+  //     after the pause that marks the headers' end);
+  //   - the optional spans are the trimmed values of the headers tokend
+  //     reads, each set at most once (a second one is an error);
+  //   - error is the first refusal; once set, Parse() returns kError and
+  //     phase is kDone, so the next Parse() starts afresh.
+  struct State {
+    Phase phase = Phase::kHeaders;
+    size_t fed = 0;
+    size_t header_bytes = 0;
+    size_t size = 0;  // the request's size, once message_done
+    bool message_done = false;
+    HttpError error = HttpError::kNone;
+    FieldState field = FieldState::kNone;
+    Span name;
+    Span value;
+    bool value_set = false;  // a value piece arrived (an empty value has none)
+    size_t header_count = 0;
+    bool host_seen = false;
+    bool expect_continue = false;
+    bool url_set = false;
+    Span url;   // the request-target
+    Span path;  // its path and query, once the headers are accepted
+    Span query;
+    std::optional<Span> authorization;
+    std::optional<Span> dapr_api_token;
+    std::optional<Span> access_token;
+    std::optional<Span> original_uri;
+    std::optional<Span> audience;
+    std::optional<Span> want_claims;
+  };
+
   enum class Field : uint8_t {
     kOther,
     kHost,
     kAuthorization,
     kDaprApiToken,
+    kAccessToken,
+    kOriginalUri,
     kAudience,
     kWantClaims,
     kTransferEncoding,
@@ -127,32 +216,24 @@ class HttpRequestParser {
   static int OnHeadersComplete(http_parser* p);
   static int OnMessageComplete(http_parser* p);
 
-  void Reset(std::string_view in, HttpRequest* req);
+  // Feeds in_[st_.fed, to) to the library; false (with st_.error set) when
+  // it refused them.
+  bool Feed(size_t to);
   // Ends the header field whose name and value have been collected.
   bool EndField();
   bool Fail(HttpError e);
   bool CheckRequestLine();
+  // Fills *req from st_ with views into in_.
+  void Fill(HttpRequest* req) const;
+  size_t Offset(const char* at) const { return static_cast<size_t>(at - in_.data()); }
 
   HttpLimits limits_;
   http_parser parser_;
   http_parser_settings settings_;
-
-  // Per Parse() call.
+  State st_;
+  uint64_t bytes_fed_ = 0;
+  // The bytes of the current Parse() call (valid during it only).
   std::string_view in_;
-  HttpRequest* req_ = nullptr;
-  HttpError error_ = HttpError::kNone;
-  bool headers_done_ = false;
-  bool message_done_ = false;
-  size_t header_count_ = 0;
-  bool host_seen_ = false;
-  // The field being read: its name and value, each one contiguous span.
-  const char* name_begin_ = nullptr;
-  const char* name_end_ = nullptr;
-  const char* value_begin_ = nullptr;
-  const char* value_end_ = nullptr;
-  bool in_value_ = false;
-  const char* url_begin_ = nullptr;
-  const char* url_end_ = nullptr;
 };
 
 }  // namespace tokend::server::http
