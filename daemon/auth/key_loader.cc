@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/base64url.h"
+#include "daemon/auth/regular_file.h"
 #include "simdjson.h"
 
 namespace tokend::auth {
@@ -75,45 +76,6 @@ FileForm FormOf(std::string_view name) {
   if (name.ends_with(".json") || name.ends_with(".jwks")) return FileForm::kJwks;
   if (name.ends_with(".b64")) return FileForm::kBase64;
   return FileForm::kRaw;
-}
-
-// Reads a whole regular file into `out`, following symbolic links. Opens
-// non-blocking so that a FIFO in the keys directory cannot hang the reader.
-absl::Status ReadRegularFile(const std::string& path, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText(errno)));
-  struct stat st;
-  absl::Status status;
-  if (::fstat(fd, &st) != 0) {
-    status = absl::InternalError(absl::StrCat(path, ": cannot stat: ", ErrnoText(errno)));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  } else if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileBytes) {
-    status = absl::InvalidArgumentError(
-        absl::StrCat(path, ": larger than ", kMaxKeyFileBytes, " bytes; not a key file"));
-  } else {
-    // One allocation of the final size (plus room to notice growth), so no
-    // copy of the bytes is left behind in a freed buffer.
-    out.assign(static_cast<size_t>(st.st_size) + 1, '\0');
-    size_t n = 0;
-    while (n < out.size()) {
-      const ssize_t r = ::read(fd, out.data() + n, out.size() - n);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) {
-        status = absl::InternalError(absl::StrCat(path, ": cannot read: ", ErrnoText(errno)));
-        break;
-      }
-      if (r == 0) break;
-      n += static_cast<size_t>(r);
-    }
-    if (status.ok() && n == out.size()) {
-      status = absl::InvalidArgumentError(absl::StrCat(path, ": changed size while being read"));
-    }
-    OPENSSL_cleanse(out.data() + n, out.size() - n);
-    out.resize(n);
-  }
-  ::close(fd);
-  return status;
 }
 
 // Fails on the first object, at any depth, that repeats a member name
@@ -286,7 +248,7 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseFile(std::string_view bytes, FileF
 absl::StatusOr<std::vector<KeyMaterial>> LoadFile(const std::string& path, const std::string& name,
                                                   std::vector<std::string>* warnings) {
   ScrubbedString bytes;
-  absl::Status s = ReadRegularFile(path, bytes.str());
+  absl::Status s = ReadRegularFile(path, kMaxKeyFileBytes, bytes.str(), "; not a key file");
   if (!s.ok()) return s;
   return ParseFile(bytes.view(), FormOf(name), path, name, warnings);
 }
@@ -407,7 +369,7 @@ absl::StatusOr<std::shared_ptr<const Keyring>> LoadKeyring(const std::string& pa
 absl::StatusOr<KeyMaterial> ReadKeyFile(const std::string& path, std::string_view kid) {
   const std::string name = BaseName(path);
   ScrubbedString bytes;
-  absl::Status s = ReadRegularFile(path, bytes.str());
+  absl::Status s = ReadRegularFile(path, kMaxKeyFileBytes, bytes.str(), "; not a key file");
   if (!s.ok()) return s;
   const FileForm form = FormOf(name);
   absl::StatusOr<std::vector<KeyMaterial>> keys =
