@@ -170,6 +170,9 @@ class KeyWatcherImpl final : public KeyWatcher {
   bool RetargetKeysWatch();
   bool AnyWatchMissing() const;
   absl::Status Reload(Trigger trigger);
+  // REQUIRES: reload_mu_ held; RecordGoodLoad() also stats_mu_.
+  void RecordGoodLoad(int64_t now);
+  void RecordFailure(Trigger trigger, const KeySet& current, const absl::Status& error);
   void Emit(LogLevel level, std::string_view line) const;
   int64_t WallNow() const;
 
@@ -190,8 +193,9 @@ class KeyWatcherImpl final : public KeyWatcher {
   Clock::time_point next_rewatch_;
   bool rewatch_error_logged_ = false;
 
-  std::mutex reload_mu_;      // serialises Reload()
-  std::string last_failure_;  // guarded by reload_mu_
+  std::mutex reload_mu_;                    // serialises Reload()
+  std::string last_failure_;                // guarded by reload_mu_
+  std::vector<std::string> last_warnings_;  // the latest good load's; guarded by reload_mu_
   mutable std::mutex stats_mu_;
   KeyWatcherStats stats_;  // guarded by stats_mu_
 };
@@ -213,7 +217,9 @@ absl::Status KeyWatcherImpl::Start() {
     stats_.keys_loaded = current->keys->size();
     stats_.revoked_entries = current->revoked->size();
     stats_.last_reload_unix = WallNow();
+    stats_.last_good_load_unix = stats_.last_reload_unix;
   }
+  last_warnings_ = options_.initial_warnings;
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", ErrnoText(errno)));
 
@@ -523,25 +529,28 @@ absl::Status KeyWatcherImpl::Reload(Trigger trigger) {
   absl::StatusOr<std::shared_ptr<const KeySet>> next = LoadKeySet(options_, &warnings);
   std::shared_ptr<const KeySet> current = publisher_->Current();
   if (!next.ok()) {
-    std::string line =
-        absl::StrCat("key reload failed, keeping the current ", Count(current->keys->size(), "key"),
-                     ": ", next.status().message());
-    // The backstop poll finding the same broken file again is not news.
-    bool repeat = trigger == Trigger::kPoll && line == last_failure_;
-    last_failure_ = line;
-    if (!repeat) {
-      {
-        std::lock_guard<std::mutex> stats_lock(stats_mu_);
-        ++stats_.reload_failures;
-      }
-      Emit(LogLevel::kError, line);
-    }
+    RecordFailure(trigger, *current, next.status());
     return next.status();
   }
+  const bool recovered = !last_failure_.empty();
   last_failure_.clear();
-  if (SameKeySet(*current, **next)) {
-    std::lock_guard<std::mutex> stats_lock(stats_mu_);
-    ++stats_.unchanged_loads;
+  // Warnings are news when the set changes or when they do.
+  const bool same = SameKeySet(*current, **next);
+  if (!same || warnings != last_warnings_) {
+    for (const std::string& w : warnings) Emit(LogLevel::kWarning, w);
+  }
+  last_warnings_ = std::move(warnings);
+  const int64_t now = WallNow();
+  if (same) {
+    {
+      std::lock_guard<std::mutex> stats_lock(stats_mu_);
+      ++stats_.unchanged_loads;
+      RecordGoodLoad(now);
+    }
+    if (recovered) {
+      Emit(LogLevel::kInfo, absl::StrCat("keys load again; no change, ",
+                                         Count(current->keys->size(), "key"), " in force"));
+    }
     return absl::OkStatus();
   }
   std::string line = absl::StrCat("keys reloaded: ", DescribeChange(*current, **next));
@@ -553,11 +562,36 @@ absl::Status KeyWatcherImpl::Reload(Trigger trigger) {
     ++stats_.reloads;
     stats_.keys_loaded = keys;
     stats_.revoked_entries = revoked;
-    stats_.last_reload_unix = WallNow();
+    stats_.last_reload_unix = now;
+    RecordGoodLoad(now);
   }
-  for (const std::string& w : warnings) Emit(LogLevel::kWarning, w);
   Emit(LogLevel::kInfo, line);
   return absl::OkStatus();
+}
+
+void KeyWatcherImpl::RecordGoodLoad(int64_t now) {
+  stats_.last_load_failed = false;
+  stats_.last_failure.clear();
+  stats_.failing_since_unix = 0;
+  stats_.last_good_load_unix = now;
+}
+
+void KeyWatcherImpl::RecordFailure(Trigger trigger, const KeySet& current,
+                                   const absl::Status& error) {
+  std::string line = absl::StrCat("key reload failed, keeping the current ",
+                                  Count(current.keys->size(), "key"), ": ", error.message());
+  // The backstop poll finding the same broken file again is not news.
+  const bool repeat = trigger == Trigger::kPoll && line == last_failure_;
+  last_failure_ = line;
+  const int64_t now = WallNow();
+  {
+    std::lock_guard<std::mutex> stats_lock(stats_mu_);
+    if (!repeat) ++stats_.reload_failures;
+    if (!stats_.last_load_failed) stats_.failing_since_unix = now;
+    stats_.last_load_failed = true;
+    stats_.last_failure = std::string(error.message());
+  }
+  if (!repeat) Emit(LogLevel::kError, line);
 }
 
 }  // namespace
