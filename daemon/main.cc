@@ -26,6 +26,7 @@
 #include "daemon/auth_adapter.h"
 #include "daemon/config.h"
 #include "daemon/server/event_loop.h"
+#include "daemon/server/health.h"
 #include "daemon/server/http/http_service.h"
 #include "daemon/server/listener.h"
 #include "daemon/server/metrics.h"
@@ -194,6 +195,7 @@ int Run(const Config& config) {
   }
   const size_t key_count = (*initial)->keys->size();
   auth::KeySetPublisher publisher(*std::move(initial));
+  watch.initial_warnings = std::move(warnings);  // logged above: not repeated
 
   std::unique_ptr<auth::TokenCache> cache;
   if (config.cache_entries > 0) {
@@ -235,6 +237,16 @@ int Run(const Config& config) {
   if (sockets->http.has_value()) {
     server::http::HttpServiceOptions http_options;
     http_options.ready = [&publisher] { return publisher.Current()->keys->size() > 0; };
+    http_options.health = [&publisher, keys = watcher->get()](std::string* body) {
+      const auth::KeyWatcherStats k = keys->stats();
+      server::HealthSnapshot h;
+      h.keys_loaded = publisher.Current()->keys->size();
+      h.reload_failed = k.last_load_failed;
+      h.reload_failure = k.last_failure;
+      h.failing_since_unix = k.failing_since_unix;
+      h.last_good_load_unix = k.last_good_load_unix;
+      return server::AppendHealthJson(h, body);
+    };
     http_options.metrics = [&loop_for_metrics, &protocols, keys = watcher->get(),
                             cache_on = cache != nullptr](std::string* out) {
       server::MetricsSnapshot m;
@@ -246,6 +258,8 @@ int Run(const Config& config) {
       m.keys_loaded = k.keys_loaded;
       m.revoked_entries = k.revoked_entries;
       m.last_reload_unix = k.last_reload_unix;
+      m.reload_failed = k.last_load_failed;
+      m.last_good_load_unix = k.last_good_load_unix;
       m.cache_enabled = cache_on;
       server::AppendPrometheusText(m, out);
     };

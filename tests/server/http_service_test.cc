@@ -249,6 +249,26 @@ TEST(HttpServiceTest, HealthzFollowsReadiness) {
   EXPECT_THAT(f.Handle("POST /healthz HTTP/1.1\r\nHost: h\r\n\r\n"), StartsWith("HTTP/1.1 401"));
 }
 
+TEST(HttpServiceTest, HealthzBodyAndCodeComeFromTheHealthCallback) {
+  int code = 200;
+  HttpServiceOptions o;
+  o.ready = [] { return false; };  // the health callback takes its place
+  o.health = [&code](std::string* body) {
+    body->append("{\"status\":\"degraded\"}\n");
+    return code;
+  };
+  Fixture f(o);
+  std::string r = f.Handle(Get("", "/healthz"));
+  EXPECT_THAT(r, StartsWith("HTTP/1.1 200 OK"));
+  EXPECT_THAT(r, HasSubstr("Content-Type: application/json\r\n"));
+  EXPECT_THAT(r, ::testing::EndsWith("\r\n\r\n{\"status\":\"degraded\"}\n"));
+  code = 503;
+  EXPECT_THAT(f.Handle(Get("", "/healthz")), StartsWith("HTTP/1.1 503 Service Unavailable"));
+  const std::string head = f.Handle("HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_THAT(head, HasSubstr("Content-Length: 22\r\n"));
+  EXPECT_THAT(head, ::testing::EndsWith("\r\n\r\n"));
+}
+
 TEST(HttpServiceTest, MetricsComeFromTheCallback) {
   HttpServiceOptions o;
   o.metrics = [](std::string* out) { out->append("tokend_x 1\n"); };

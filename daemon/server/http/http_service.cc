@@ -9,6 +9,7 @@ namespace tokend::server::http {
 namespace {
 
 constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
 
 bool IsGetOrHead(const HttpRequest& req) {
@@ -51,7 +52,11 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   if (IsGetOrHead(req) && (req.path == "/healthz" || req.path == "/metrics")) {
     const bool head = req.method == HTTP_HEAD;
     ServiceCounters::Bump(counters_.ping_requests);
-    if (req.path == "/healthz") {
+    if (req.path == "/healthz" && options_.health) {
+      body_.clear();
+      const int code = options_.health(&body_);
+      AppendText(common, code, kJson, body_, head, out);
+    } else if (req.path == "/healthz") {
       const bool ready = !options_.ready || options_.ready();
       AppendText(common, ready ? 200 : 503, kTextPlain, ready ? "ok\n" : "no keys loaded\n", head,
                  out);

@@ -8,7 +8,8 @@
 // appends.
 //
 //   - Any method and path is an auth check, except GET or HEAD of /healthz
-//     (200 when the `ready` callback says keys are loaded, else 503) and of
+//     (the `health` callback's JSON and code; without it, 200 when the
+//     `ready` callback says keys are loaded, else 503) and of
 //     /metrics (200 with the `metrics` callback's Prometheus text; 404 when
 //     there is none). The token and the answer follow auth_mapping.h; the
 //     expected audience is X-Tokend-Audience when present, else the
@@ -56,6 +57,9 @@ struct HttpServiceOptions {
   // /healthz: true when the daemon can validate (keys are loaded). Unset:
   // always ready.
   std::function<bool()> ready;
+  // /healthz, when set (in place of `ready`): appends the JSON body
+  // (health.h) and returns the status code.
+  std::function<int(std::string*)> health;
   // /metrics: appends the Prometheus text exposition. Unset: 404.
   std::function<void(std::string*)> metrics;
   NanoClock clock = &MonotonicNanos;          // latency
@@ -84,7 +88,7 @@ class HttpService final : public ProtocolHandler {
   HttpServiceOptions options_;
   HttpRequestParser parser_;
   std::string scratch_;  // a percent-decoded query value
-  std::string body_;     // /metrics text
+  std::string body_;     // /metrics text, /healthz JSON
   int64_t date_second_ = -1;
   std::string date_;  // IMF-fixdate of date_second_
 
