@@ -26,6 +26,7 @@
 #include "daemon/auth_adapter.h"
 #include "daemon/config.h"
 #include "daemon/server/event_loop.h"
+#include "daemon/server/health.h"
 #include "daemon/server/http/http_service.h"
 #include "daemon/server/listener.h"
 #include "daemon/server/metrics.h"
@@ -172,13 +173,19 @@ absl::StatusOr<Sockets> OpenSockets(const Config& config) {
 
 // Healthz()
 //
-// The one place that decides GET /healthz on the admin socket: 200 "ok"
-// while the daemon can validate (keys are loaded), else 503 saying why.
-server::http::Health Healthz(const auth::KeySetPublisher& keys) {
-  server::http::Health h;
-  h.ok = keys.Current()->keys->size() > 0;
-  h.body = h.ok ? "ok\n" : "no keys loaded\n";
-  return h;
+// The one place that decides GET /healthz on the admin socket: the JSON of
+// health.h (keys loaded, the latest reload's outcome) and its status code,
+// 200 while keys are loaded, else 503.
+int Healthz(const auth::KeySetPublisher& publisher, const auth::KeyWatcher& keys,
+            std::string* body) {
+  const auth::KeyWatcherStats k = keys.stats();
+  server::HealthSnapshot h;
+  h.keys_loaded = publisher.Current()->keys->size();
+  h.reload_failed = k.last_load_failed;
+  h.reload_failure = k.last_failure;
+  h.failing_since_unix = k.failing_since_unix;
+  h.last_good_load_unix = k.last_good_load_unix;
+  return server::AppendHealthJson(h, body);
 }
 
 // --event-loop auto tries io_uring and falls back to epoll only when the
@@ -226,6 +233,7 @@ int Run(const Config& config) {
   }
   const size_t key_count = (*initial)->keys->size();
   auth::KeySetPublisher publisher(*std::move(initial));
+  watch.initial_warnings = std::move(warnings);  // logged above: not repeated
 
   std::unique_ptr<auth::TokenCache> cache;
   if (config.cache_entries > 0) {
@@ -280,7 +288,9 @@ int Run(const Config& config) {
   if (sockets->admin.has_value()) {
     server::http::HttpServiceOptions admin_options;
     admin_options.role = server::http::HttpRole::kAdmin;
-    admin_options.health = [&publisher] { return Healthz(publisher); };
+    admin_options.health = [&publisher, keys = watcher->get()](std::string* body) {
+      return Healthz(publisher, *keys, body);
+    };
     admin_options.metrics = [&loop_for_metrics, &protocols, keys = watcher->get(),
                              cache_on = cache != nullptr](std::string* out) {
       server::MetricsSnapshot m;
@@ -292,6 +302,8 @@ int Run(const Config& config) {
       m.keys_loaded = k.keys_loaded;
       m.revoked_entries = k.revoked_entries;
       m.last_reload_unix = k.last_reload_unix;
+      m.reload_failed = k.last_load_failed;
+      m.last_good_load_unix = k.last_good_load_unix;
       m.cache_enabled = cache_on;
       server::AppendPrometheusText(m, out);
     };

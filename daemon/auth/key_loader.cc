@@ -1,20 +1,21 @@
 #include "daemon/auth/key_loader.h"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/base64url.h"
+#include "daemon/auth/regular_file.h"
 #include "simdjson.h"
 
 namespace tokend::auth {
@@ -75,45 +76,6 @@ FileForm FormOf(std::string_view name) {
   if (name.ends_with(".json") || name.ends_with(".jwks")) return FileForm::kJwks;
   if (name.ends_with(".b64")) return FileForm::kBase64;
   return FileForm::kRaw;
-}
-
-// Reads a whole regular file into `out`, following symbolic links. Opens
-// non-blocking so that a FIFO in the keys directory cannot hang the reader.
-absl::Status ReadRegularFile(const std::string& path, std::string& out) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText(errno)));
-  struct stat st;
-  absl::Status status;
-  if (::fstat(fd, &st) != 0) {
-    status = absl::InternalError(absl::StrCat(path, ": cannot stat: ", ErrnoText(errno)));
-  } else if (!S_ISREG(st.st_mode)) {
-    status = absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
-  } else if (static_cast<uint64_t>(st.st_size) > kMaxKeyFileBytes) {
-    status = absl::InvalidArgumentError(
-        absl::StrCat(path, ": larger than ", kMaxKeyFileBytes, " bytes; not a key file"));
-  } else {
-    // One allocation of the final size (plus room to notice growth), so no
-    // copy of the bytes is left behind in a freed buffer.
-    out.assign(static_cast<size_t>(st.st_size) + 1, '\0');
-    size_t n = 0;
-    while (n < out.size()) {
-      const ssize_t r = ::read(fd, out.data() + n, out.size() - n);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) {
-        status = absl::InternalError(absl::StrCat(path, ": cannot read: ", ErrnoText(errno)));
-        break;
-      }
-      if (r == 0) break;
-      n += static_cast<size_t>(r);
-    }
-    if (status.ok() && n == out.size()) {
-      status = absl::InvalidArgumentError(absl::StrCat(path, ": changed size while being read"));
-    }
-    OPENSSL_cleanse(out.data() + n, out.size() - n);
-    out.resize(n);
-  }
-  ::close(fd);
-  return status;
 }
 
 // Fails on the first object, at any depth, that repeats a member name
@@ -281,12 +243,61 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseFile(std::string_view bytes, FileF
   return out;
 }
 
+bool EndsWithNoCase(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  s.remove_prefix(s.size() - suffix.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(s[i])) != suffix[i]) return false;
+  }
+  return true;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (absl::ascii_toupper(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+// Suffixes (lower case, compared without case) of what editors, patch,
+// package managers and downloads leave beside a file they change.
+constexpr std::string_view kBackupSuffixes[] = {
+    "~",         ".bak",      ".backup",    ".old",      ".orig",     ".rej",
+    ".save",     ".swp",      ".swo",       ".tmp",      ".temp",     ".part",
+    ".dpkg-old", ".dpkg-new", ".dpkg-dist", ".dpkg-bak", ".dpkg-tmp", ".ucf-old",
+    ".ucf-new",  ".ucf-dist", ".rpmnew",    ".rpmsave",  ".rpmorig",
+};
+// Suffixes (lower case) and name prefixes (upper case) of documents.
+constexpr std::string_view kDocumentSuffixes[] = {
+    ".md", ".markdown", ".txt", ".rst", ".adoc", ".html", ".htm", ".pdf",
+};
+constexpr std::string_view kDocumentPrefixes[] = {
+    "README", "LICENSE", "LICENCE", "COPYING", "NOTICE", "CHANGELOG",
+};
+
+// The mode bits of a key file as four octal digits.
+std::string OctalMode(mode_t mode) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
+  return buf;
+}
+
+// A warning when `st` (a key file's, links followed) lets every user of the
+// host read the key.
+void WarnIfWorldReadable(const std::string& path, const struct stat& st,
+                         std::vector<std::string>* warnings) {
+  if ((st.st_mode & S_IROTH) == 0 || warnings == nullptr) return;
+  warnings->push_back(absl::StrCat(path, ": key file is readable by every user on this host (mode ",
+                                   OctalMode(st.st_mode), "); chmod o-r it"));
+}
+
 // Reads and parses one key file; `name` is the name it is listed under (a
 // symbolic link's own name, not its target's).
 absl::StatusOr<std::vector<KeyMaterial>> LoadFile(const std::string& path, const std::string& name,
                                                   std::vector<std::string>* warnings) {
   ScrubbedString bytes;
-  absl::Status s = ReadRegularFile(path, bytes.str());
+  absl::Status s = ReadRegularFile(path, kMaxKeyFileBytes, bytes.str(), "; not a key file");
   if (!s.ok()) return s;
   return ParseFile(bytes.view(), FormOf(name), path, name, warnings);
 }
@@ -338,6 +349,28 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseJwks(std::string_view json, const 
   return out;
 }
 
+std::string NotAKeyFileReason(std::string_view name) {
+  for (std::string_view suffix : kBackupSuffixes) {
+    if (EndsWithNoCase(name, suffix)) {
+      return absl::StrCat("named like a backup or temporary copy (ends in \"", Sv(suffix), "\")");
+    }
+  }
+  if (name.size() >= 2 && name.front() == '#' && name.back() == '#') {
+    return "named like an editor's auto-save file (#...#)";
+  }
+  for (std::string_view suffix : kDocumentSuffixes) {
+    if (EndsWithNoCase(name, suffix)) {
+      return absl::StrCat("named like a document (ends in \"", Sv(suffix), "\")");
+    }
+  }
+  for (std::string_view prefix : kDocumentPrefixes) {
+    if (StartsWithNoCase(name, prefix)) {
+      return absl::StrCat("named like a document (", Sv(prefix), "...)");
+    }
+  }
+  return std::string();
+}
+
 absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
   LoadedKeys loaded;
   struct stat st;
@@ -364,6 +397,13 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
     std::sort(names.begin(), names.end());  // load order does not depend on the filesystem
     for (const std::string& name : names) {
       const std::string full = path.ends_with('/') ? path + name : path + "/" + name;
+      // Refused by name before anything else, so that neither a dangling
+      // backup link nor a broken backup can fail the set.
+      if (std::string why = NotAKeyFileReason(name); !why.empty()) {
+        loaded.warnings.push_back(
+            absl::StrCat(full, ": not loaded as a key: ", why, "; rename or remove it"));
+        continue;
+      }
       struct stat est;
       if (::stat(full.c_str(), &est) != 0) {  // follows symbolic links
         const int err = errno;
@@ -379,12 +419,14 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
       }
       absl::StatusOr<std::vector<KeyMaterial>> keys = LoadFile(full, name, &loaded.warnings);
       if (!keys.ok()) return keys.status();
+      WarnIfWorldReadable(full, est, &loaded.warnings);
       for (KeyMaterial& m : *keys) loaded.keys.push_back(std::move(m));
     }
   } else if (S_ISREG(st.st_mode)) {
     absl::StatusOr<std::vector<KeyMaterial>> keys =
         LoadFile(path, BaseName(path), &loaded.warnings);
     if (!keys.ok()) return keys.status();
+    WarnIfWorldReadable(path, st, &loaded.warnings);
     loaded.keys = *std::move(keys);
   } else {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a file or a directory"));
@@ -407,7 +449,7 @@ absl::StatusOr<std::shared_ptr<const Keyring>> LoadKeyring(const std::string& pa
 absl::StatusOr<KeyMaterial> ReadKeyFile(const std::string& path, std::string_view kid) {
   const std::string name = BaseName(path);
   ScrubbedString bytes;
-  absl::Status s = ReadRegularFile(path, bytes.str());
+  absl::Status s = ReadRegularFile(path, kMaxKeyFileBytes, bytes.str(), "; not a key file");
   if (!s.ok()) return s;
   const FileForm form = FormOf(name);
   absl::StatusOr<std::vector<KeyMaterial>> keys =

@@ -4,6 +4,9 @@
 //   *.json, *.jwks  a JWK Set of `kty: oct` keys (others skipped, warned);
 //   *.b64           one base64/base64url secret, whitespace around ignored;
 //   anything else   one raw secret, its exact bytes (not starting with '.').
+// In a directory, files named like backups or documents are not keys (see
+// NotAKeyFileReason()) and are skipped with a warning, and a key file that
+// every user may read (mode & 004) loads with a warning.
 // Symbolic links are followed (a Kubernetes Secret volume is links into
 // ..data/). Free functions, no shared state: thread-safe. Errors and warnings
 // name the file and the problem, never a secret's bytes.
@@ -25,10 +28,29 @@ struct LoadedKeys {
   std::vector<std::string> warnings;  // one line each, for the log
 };
 
+// NotAKeyFileReason()
+//
+// Why a directory entry named `name` is not read as a key, or "" when it
+// is one. An editor's or a package manager's copy keeps an old secret alive
+// and a README would become a published key, so these are refused by name
+// (suffixes compared without case):
+//   backups and temporary copies: "~", ".bak", ".backup", ".old", ".orig",
+//     ".rej", ".save", ".swp", ".swo", ".tmp", ".temp", ".part",
+//     ".dpkg-old/-new/-dist/-bak/-tmp", ".ucf-old/-new/-dist",
+//     ".rpmnew", ".rpmsave", ".rpmorig", and Emacs's "#name#";
+//   documents: ".md", ".markdown", ".txt", ".rst", ".adoc", ".html", ".htm",
+//     ".pdf", and names starting README, LICENSE, LICENCE, COPYING, NOTICE or
+//     CHANGELOG.
+// A key file's own forms (.json, .jwks, .b64, raw) are unaffected unless
+// they also end so ("k1.json.bak" is refused). Applies to directory entries
+// only: a file named by --keys itself is read whatever its name.
+std::string NotAKeyFileReason(std::string_view name);
+
 // LoadKeyMaterial()
 //
 // Reads `path`, a key file or a directory of key files (not recursive; dot
-// files and subdirectories are skipped). A missing path or an empty
+// files, subdirectories and files refused by NotAKeyFileReason() are skipped,
+// the last with a warning). A missing path or an empty
 // directory yields no keys and a warning. Fails on the first unreadable or
 // invalid file.
 absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path);

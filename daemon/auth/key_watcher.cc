@@ -128,7 +128,37 @@ class KeyWatcherImpl final : public KeyWatcher {
     ino_t ino = 0;
   };
 
+  // The watcher thread's schedule. Run() sleeps in WaitForWork() until the
+  // earliest of three deadlines (NextDeadline()) or a descriptor wakes it:
+  //
+  //   coalesce  while events are pending: reload once no event has come for
+  //             `coalesce`, or at the latest MaxWait() after the first one;
+  //   poll      when polling: the backstop reload at next_poll_;
+  //   rewatch   while a watch is missing: retry it at next_rewatch_.
+  //
+  // Each wake-up then runs, in order: the watch retry if due, and at most one
+  // reload, by one of two paths (WhichReloadIsDue()): the event path, or the
+  // poll path, which first re-checks the watched inodes. Invariants:
+  //   (1) pending_since_ is set iff an event (inotify, ReloadNow(), an
+  //       overflow, a watch regained) arrived after the last event reload
+  //       began; then *pending_since_ <= last_event_.
+  //   (2) Every reload the thread runs, by either path, sets next_poll_ to
+  //       poll_interval after it ends: a poll never follows a reload sooner.
+  //   (3) next_rewatch_ is read only while AnyWatchMissing().
+  //   (4) When both paths are due at once, the event path runs; the poll is
+  //       then pushed back by (2), its work having just been done.
+  enum class DueReload { kNone, kEvents, kPoll };
   void Run();
+  std::optional<Clock::time_point> NextDeadline() const;
+  // Sleeps until the next deadline or a wake-up, then takes in what woke it
+  // (eventfd flags, inotify events). Returns when it woke, or nullopt when
+  // the watcher is stopping.
+  std::optional<Clock::time_point> WaitForWork();
+  void RetryWatchesIfDue(Clock::time_point now);
+  DueReload WhichReloadIsDue(Clock::time_point now) const;
+  void ReloadAndReschedule(Trigger trigger);
+  bool Polling() const { return options_.poll_interval.count() > 0; }
+  milliseconds MaxWait() const { return options_.coalesce * kMaxCoalesceFactor; }
   void Wake();
   void DrainInotify(Clock::time_point now);
   void HandleEvent(int wd, uint32_t mask, Clock::time_point now);
@@ -140,6 +170,9 @@ class KeyWatcherImpl final : public KeyWatcher {
   bool RetargetKeysWatch();
   bool AnyWatchMissing() const;
   absl::Status Reload(Trigger trigger);
+  // REQUIRES: reload_mu_ held; RecordGoodLoad() also stats_mu_.
+  void RecordGoodLoad(int64_t now);
+  void RecordFailure(Trigger trigger, const KeySet& current, const absl::Status& error);
   void Emit(LogLevel level, std::string_view line) const;
   int64_t WallNow() const;
 
@@ -160,8 +193,9 @@ class KeyWatcherImpl final : public KeyWatcher {
   Clock::time_point next_rewatch_;
   bool rewatch_error_logged_ = false;
 
-  std::mutex reload_mu_;      // serialises Reload()
-  std::string last_failure_;  // guarded by reload_mu_
+  std::mutex reload_mu_;                    // serialises Reload()
+  std::string last_failure_;                // guarded by reload_mu_
+  std::vector<std::string> last_warnings_;  // the latest good load's; guarded by reload_mu_
   mutable std::mutex stats_mu_;
   KeyWatcherStats stats_;  // guarded by stats_mu_
 };
@@ -183,7 +217,9 @@ absl::Status KeyWatcherImpl::Start() {
     stats_.keys_loaded = current->keys->size();
     stats_.revoked_entries = current->revoked->size();
     stats_.last_reload_unix = WallNow();
+    stats_.last_good_load_unix = stats_.last_reload_unix;
   }
+  last_warnings_ = options_.initial_warnings;
   event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (event_fd_ < 0) return absl::InternalError(absl::StrCat("eventfd: ", ErrnoText(errno)));
 
@@ -402,62 +438,87 @@ void KeyWatcherImpl::DrainInotify(Clock::time_point now) {
   }
 }
 
+std::optional<Clock::time_point> KeyWatcherImpl::NextDeadline() const {
+  std::optional<Clock::time_point> wake;
+  auto consider = [&wake](Clock::time_point t) {
+    if (!wake || t < *wake) wake = t;
+  };
+  if (pending_since_)
+    consider(std::min(last_event_ + options_.coalesce, *pending_since_ + MaxWait()));
+  if (Polling()) consider(next_poll_);
+  if (AnyWatchMissing()) consider(next_rewatch_);
+  return wake;
+}
+
+std::optional<Clock::time_point> KeyWatcherImpl::WaitForWork() {
+  int timeout_ms = -1;  // nothing scheduled: sleep until woken
+  if (std::optional<Clock::time_point> wake = NextDeadline()) {
+    auto left = std::chrono::ceil<milliseconds>(*wake - Clock::now()).count();
+    timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
+  }
+
+  struct pollfd fds[2] = {{event_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+  const int nfds = inotify_fd_ >= 0 ? 2 : 1;
+  const int ready = ::poll(fds, nfds, timeout_ms);
+  if (ready < 0 && errno != EINTR) {
+    Emit(LogLevel::kError, absl::StrCat("key watcher: poll: ", ErrnoText(errno)));
+    std::this_thread::sleep_for(kRewatchInterval);  // never spin on a broken poll
+  }
+  const Clock::time_point now = Clock::now();
+
+  if (ready > 0 && (fds[0].revents & POLLIN)) {
+    uint64_t count;
+    [[maybe_unused]] ssize_t n = ::read(event_fd_, &count, sizeof(count));
+    if (stop_.load()) return std::nullopt;
+    if (reload_requested_.exchange(false)) MarkPending(now);
+    if (overflow_injected_.exchange(false)) HandleEvent(-1, IN_Q_OVERFLOW, now);
+  }
+  if (nfds == 2 && ready > 0 && (fds[1].revents & POLLIN)) DrainInotify(now);
+  return now;
+}
+
+void KeyWatcherImpl::RetryWatchesIfDue(Clock::time_point now) {
+  if (!AnyWatchMissing() || now < next_rewatch_) return;
+  if (RetryMissingWatches()) MarkPending(now);
+  next_rewatch_ = now + kRewatchInterval;
+}
+
+KeyWatcherImpl::DueReload KeyWatcherImpl::WhichReloadIsDue(Clock::time_point now) const {
+  if (pending_since_ &&
+      (now >= last_event_ + options_.coalesce || now >= *pending_since_ + MaxWait())) {
+    return DueReload::kEvents;
+  }
+  if (Polling() && now >= next_poll_) return DueReload::kPoll;
+  return DueReload::kNone;
+}
+
+void KeyWatcherImpl::ReloadAndReschedule(Trigger trigger) {
+  Reload(trigger).IgnoreError();  // logged and counted inside
+  // A keys path that appeared, or turned from file to directory, moves the
+  // keys watch; what changed before the move went unseen, so look again.
+  if (RetargetKeysWatch()) MarkPending(Clock::now());
+  next_poll_ = Clock::now() + options_.poll_interval;  // invariant (2)
+}
+
 void KeyWatcherImpl::Run() {
-  const bool polling = options_.poll_interval.count() > 0;
-  const milliseconds max_wait = options_.coalesce * kMaxCoalesceFactor;
   for (;;) {
-    Clock::time_point now = Clock::now();
-    std::optional<Clock::time_point> wake;
-    auto consider = [&wake](Clock::time_point t) {
-      if (!wake || t < *wake) wake = t;
-    };
-    if (pending_since_)
-      consider(std::min(last_event_ + options_.coalesce, *pending_since_ + max_wait));
-    if (polling) consider(next_poll_);
-    if (AnyWatchMissing()) consider(next_rewatch_);
-    int timeout_ms = -1;
-    if (wake) {
-      auto left = std::chrono::ceil<milliseconds>(*wake - now).count();
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(left, 0, 60'000));
-    }
-
-    struct pollfd fds[2] = {{event_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
-    int nfds = inotify_fd_ >= 0 ? 2 : 1;
-    int ready = ::poll(fds, nfds, timeout_ms);
-    if (ready < 0 && errno != EINTR) {
-      Emit(LogLevel::kError, absl::StrCat("key watcher: poll: ", ErrnoText(errno)));
-      std::this_thread::sleep_for(kRewatchInterval);  // never spin on a broken poll
-    }
-    now = Clock::now();
-
-    if (ready > 0 && (fds[0].revents & POLLIN)) {
-      uint64_t count;
-      [[maybe_unused]] ssize_t n = ::read(event_fd_, &count, sizeof(count));
-      if (stop_.load()) return;
-      if (reload_requested_.exchange(false)) MarkPending(now);
-      if (overflow_injected_.exchange(false)) HandleEvent(-1, IN_Q_OVERFLOW, now);
-    }
-    if (nfds == 2 && ready > 0 && (fds[1].revents & POLLIN)) DrainInotify(now);
-
-    if (AnyWatchMissing() && now >= next_rewatch_) {
-      if (RetryMissingWatches()) MarkPending(now);
-      next_rewatch_ = now + kRewatchInterval;
-    }
-    if (pending_since_ &&
-        (now >= last_event_ + options_.coalesce || now >= *pending_since_ + max_wait)) {
-      pending_since_.reset();
-      Reload(Trigger::kEvent).IgnoreError();  // logged and counted inside
-      if (RetargetKeysWatch()) MarkPending(Clock::now());
-      next_poll_ = Clock::now() + options_.poll_interval;
-    } else if (polling && now >= next_poll_) {
-      {
+    const std::optional<Clock::time_point> now = WaitForWork();
+    if (!now) return;  // stopping
+    RetryWatchesIfDue(*now);
+    switch (WhichReloadIsDue(*now)) {
+      case DueReload::kNone:
+        break;
+      case DueReload::kEvents:
+        pending_since_.reset();  // invariant (1): events from here on are new
+        ReloadAndReschedule(Trigger::kEvent);
+        break;
+      case DueReload::kPoll: {
         std::lock_guard<std::mutex> lock(stats_mu_);
         ++stats_.polls;
       }
-      CheckWatchedInodes();
-      Reload(Trigger::kPoll).IgnoreError();
-      if (RetargetKeysWatch()) MarkPending(Clock::now());
-      next_poll_ = Clock::now() + options_.poll_interval;
+        CheckWatchedInodes();
+        ReloadAndReschedule(Trigger::kPoll);
+        break;
     }
   }
 }
@@ -468,25 +529,28 @@ absl::Status KeyWatcherImpl::Reload(Trigger trigger) {
   absl::StatusOr<std::shared_ptr<const KeySet>> next = LoadKeySet(options_, &warnings);
   std::shared_ptr<const KeySet> current = publisher_->Current();
   if (!next.ok()) {
-    std::string line =
-        absl::StrCat("key reload failed, keeping the current ", Count(current->keys->size(), "key"),
-                     ": ", next.status().message());
-    // The backstop poll finding the same broken file again is not news.
-    bool repeat = trigger == Trigger::kPoll && line == last_failure_;
-    last_failure_ = line;
-    if (!repeat) {
-      {
-        std::lock_guard<std::mutex> stats_lock(stats_mu_);
-        ++stats_.reload_failures;
-      }
-      Emit(LogLevel::kError, line);
-    }
+    RecordFailure(trigger, *current, next.status());
     return next.status();
   }
+  const bool recovered = !last_failure_.empty();
   last_failure_.clear();
-  if (SameKeySet(*current, **next)) {
-    std::lock_guard<std::mutex> stats_lock(stats_mu_);
-    ++stats_.unchanged_loads;
+  // Warnings are news when the set changes or when they do.
+  const bool same = SameKeySet(*current, **next);
+  if (!same || warnings != last_warnings_) {
+    for (const std::string& w : warnings) Emit(LogLevel::kWarning, w);
+  }
+  last_warnings_ = std::move(warnings);
+  const int64_t now = WallNow();
+  if (same) {
+    {
+      std::lock_guard<std::mutex> stats_lock(stats_mu_);
+      ++stats_.unchanged_loads;
+      RecordGoodLoad(now);
+    }
+    if (recovered) {
+      Emit(LogLevel::kInfo, absl::StrCat("keys load again; no change, ",
+                                         Count(current->keys->size(), "key"), " in force"));
+    }
     return absl::OkStatus();
   }
   std::string line = absl::StrCat("keys reloaded: ", DescribeChange(*current, **next));
@@ -498,11 +562,36 @@ absl::Status KeyWatcherImpl::Reload(Trigger trigger) {
     ++stats_.reloads;
     stats_.keys_loaded = keys;
     stats_.revoked_entries = revoked;
-    stats_.last_reload_unix = WallNow();
+    stats_.last_reload_unix = now;
+    RecordGoodLoad(now);
   }
-  for (const std::string& w : warnings) Emit(LogLevel::kWarning, w);
   Emit(LogLevel::kInfo, line);
   return absl::OkStatus();
+}
+
+void KeyWatcherImpl::RecordGoodLoad(int64_t now) {
+  stats_.last_load_failed = false;
+  stats_.last_failure.clear();
+  stats_.failing_since_unix = 0;
+  stats_.last_good_load_unix = now;
+}
+
+void KeyWatcherImpl::RecordFailure(Trigger trigger, const KeySet& current,
+                                   const absl::Status& error) {
+  std::string line = absl::StrCat("key reload failed, keeping the current ",
+                                  Count(current.keys->size(), "key"), ": ", error.message());
+  // The backstop poll finding the same broken file again is not news.
+  const bool repeat = trigger == Trigger::kPoll && line == last_failure_;
+  last_failure_ = line;
+  const int64_t now = WallNow();
+  {
+    std::lock_guard<std::mutex> stats_lock(stats_mu_);
+    if (!repeat) ++stats_.reload_failures;
+    if (!stats_.last_load_failed) stats_.failing_since_unix = now;
+    stats_.last_load_failed = true;
+    stats_.last_failure = std::string(error.message());
+  }
+  if (!repeat) Emit(LogLevel::kError, line);
 }
 
 }  // namespace

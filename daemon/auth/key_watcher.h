@@ -57,9 +57,12 @@ struct KeyWatcherOptions {
   // One line per event (reloads, failures, warnings). Never receives key
   // bytes. Must be thread-safe. Empty: tokend::Log (stderr).
   std::function<void(LogLevel level, std::string_view line)> log;
-  // Wall clock in seconds since the epoch, for last_reload_unix. Empty: the
+  // Wall clock in seconds since the epoch, for the stats' times. Empty: the
   // system clock.
   std::function<int64_t()> wall_clock;
+  // The warnings already logged for the initial set (LoadKeySet's): not
+  // logged again unless a later load's differ.
+  std::vector<std::string> initial_warnings;
 };
 
 struct KeyWatcherStats {
@@ -72,6 +75,15 @@ struct KeyWatcherStats {
   uint64_t revoked_entries = 0;  // entries in the current revocation list
   int64_t last_reload_unix = 0;  // when the current set was loaded (for the
                                  // initial set: when the watcher started)
+  // The latest load attempt (inotify, poll, ReloadNow, ReloadAndWait).
+  bool last_load_failed = false;    // it failed: the set in force is older
+                                    // than the files on disk
+  std::string last_failure;         // why, when it failed: the file and the
+                                    // problem, never key bytes; else empty
+  int64_t failing_since_unix = 0;   // first failure since the last good load;
+                                    // 0 when the latest load succeeded
+  int64_t last_good_load_unix = 0;  // latest load that succeeded, published or
+                                    // unchanged (initially: watcher start)
 };
 
 // LoadKeySet()

@@ -1,11 +1,11 @@
 #include "daemon/auth/revocation.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "daemon/auth/regular_file.h"
 
 namespace tokend::auth {
 namespace {
@@ -39,35 +39,26 @@ std::shared_ptr<const RevocationList> RevocationList::Parse(std::string_view tex
     size_t dots = 0;
     for (char c : line) dots += c == '.';
     if (dots == 2) {
-      list->tokens_.emplace(line);
+      // A compact token, or a jti such as "2024.06.x": filed under both
+      // readings, since the line alone cannot say which it is.
+      if (list->tokens_.emplace(line).second) ++list->entries_;
       AddToFilter(list->token_filter_, line);
-    } else {
       list->jtis_.emplace(line);
+      AddToFilter(list->jti_filter_, line);
+    } else {
+      if (list->jtis_.emplace(line).second) ++list->entries_;
       AddToFilter(list->jti_filter_, line);
     }
   }
   return list;
 }
 
-absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(
-    const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rbe");
-  if (f == nullptr) {
-    const int err = errno;
-    return absl::Status(absl::ErrnoToStatusCode(err),
-                        "cannot open revocation list " + path + ": " + std::strerror(err));
-  }
+absl::StatusOr<std::shared_ptr<const RevocationList>> RevocationList::Load(const std::string& path,
+                                                                           size_t max_bytes) {
   std::string text;
-  char buf[16384];
-  size_t n = 0;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  const int err = errno;
-  std::fclose(f);
-  if (failed) {
-    return absl::Status(absl::ErrnoToStatusCode(err),
-                        "cannot read revocation list " + path + ": " + std::strerror(err));
-  }
+  absl::Status s = ReadRegularFile(path, max_bytes, text,
+                                   "; split it or remove entries whose tokens have expired");
+  if (!s.ok()) return absl::Status(s.code(), absl::StrCat("revocation list ", s.message()));
   return Parse(text);
 }
 

@@ -2,9 +2,11 @@
 //
 // An immutable set of revoked tokens and jti values, read from a file with
 // one entry per line (blank lines and lines starting with '#' ignored,
-// surrounding whitespace trimmed). A line with two '.' is a whole compact
-// token; any other line is a jti. Immutable after construction: share by
-// const pointer, thread-safe.
+// surrounding whitespace trimmed). A line with exactly two '.' is a whole
+// compact token or a jti that happens to hold two dots ("2024.06.x"): it is
+// filed under both readings, so it revokes the token with that text and any
+// token whose jti is that text. Any other line is a jti. Immutable after
+// construction: share by const pointer, thread-safe.
 #ifndef TOKEND_DAEMON_AUTH_REVOCATION_H_
 #define TOKEND_DAEMON_AUTH_REVOCATION_H_
 
@@ -23,17 +25,25 @@ class RevocationList {
  public:
   static std::shared_ptr<const RevocationList> Empty();
   static std::shared_ptr<const RevocationList> Parse(std::string_view text);
+  // No revocation list is near this: 64 MiB holds a million lines of
+  // 64-byte entries.
+  static constexpr size_t kMaxFileBytes = size_t{64} << 20;
+
   // Load()
   //
-  // Reads and parses `path`. Fails, naming the file, when it cannot be read.
-  static absl::StatusOr<std::shared_ptr<const RevocationList>> Load(const std::string& path);
+  // Reads and parses `path` (ReadRegularFile: never blocks on a FIFO or a
+  // device). Fails, with a message naming the file and why, when it cannot
+  // be opened, is not a regular file, or is larger than `max_bytes`.
+  static absl::StatusOr<std::shared_ptr<const RevocationList>> Load(
+      const std::string& path, size_t max_bytes = kMaxFileBytes);
 
   // True when `token` or, when non-empty, `jti` is listed. Called for every
   // request: a string that no entry could match is usually turned away by a
   // 1024-bit pre-filter, without hashing it.
   bool IsRevoked(std::string_view token, std::string_view jti) const;
 
-  size_t size() const { return tokens_.size() + jtis_.size(); }
+  // Distinct entries (lines), a two-dot line counting once.
+  size_t size() const { return entries_; }
   bool empty() const { return size() == 0; }
   bool operator==(const RevocationList& other) const {
     return tokens_ == other.tokens_ && jtis_ == other.jtis_;
@@ -47,7 +57,8 @@ class RevocationList {
   static bool MayContain(const Filter& filter, std::string_view s);
 
   absl::flat_hash_set<std::string> tokens_;
-  absl::flat_hash_set<std::string> jtis_;
+  absl::flat_hash_set<std::string> jtis_;  // also holds every two-dot line
+  size_t entries_ = 0;
   Filter token_filter_{};
   Filter jti_filter_{};
 };

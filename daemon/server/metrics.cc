@@ -120,9 +120,18 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
   Family("tokend_key_reloads_total", "counter", "Key sets loaded and published after the first.",
          out);
   Sample("tokend_key_reloads_total", "", m.reloads, out);
-  Family("tokend_key_reload_failures_total", "counter",
-         "Key set loads refused (the keys in force were kept).", out);
-  Sample("tokend_key_reload_failures_total", "", m.reload_failures, out);
+  Family("tokend_keys_reload_failures_total", "counter",
+         "Key set loads refused (the keys in force were kept); a failure the backstop poll "
+         "finds again unchanged counts once.",
+         out);
+  Sample("tokend_keys_reload_failures_total", "", m.reload_failures, out);
+  Family("tokend_keys_reload_failed", "gauge",
+         "1 while the latest key set load failed: the key files on disk are not in force.", out);
+  Sample("tokend_keys_reload_failed", "", m.reload_failed ? 1 : 0, out);
+  Family("tokend_keys_last_good_load_timestamp_seconds", "gauge",
+         "When a key set load last succeeded, published or unchanged (seconds since the epoch).",
+         out);
+  StrAppend(out, "tokend_keys_last_good_load_timestamp_seconds ", m.last_good_load_unix, "\n");
   Family("tokend_keys_loaded", "gauge", "Keys in the key set in force.", out);
   Sample("tokend_keys_loaded", "", m.keys_loaded, out);
   Family("tokend_revoked_entries", "gauge", "Entries in the revocation list in force.", out);

@@ -12,7 +12,9 @@
 //   tokend_ping_requests_total{protocol}          PING; /healthz and /metrics
 //   tokend_request_duration_seconds{protocol}     histogram (see protocol_handler.h)
 //   tokend_cache_hits_total, _misses_total        when the cache is on
-//   tokend_key_reloads_total, tokend_key_reload_failures_total,
+//   tokend_key_reloads_total, tokend_keys_reload_failures_total,
+//   tokend_keys_reload_failed (gauge, 1 while the latest load failed),
+//   tokend_keys_last_good_load_timestamp_seconds,
 //   tokend_keys_loaded, tokend_revoked_entries, tokend_keys_loaded_timestamp_seconds
 //   tokend_connections_open, tokend_connections_accepted_total,
 //   tokend_connections_refused_total{reason}, tokend_connection_timeouts_total{kind},
@@ -43,6 +45,8 @@ struct MetricsSnapshot {
   uint64_t keys_loaded = 0;
   uint64_t revoked_entries = 0;
   int64_t last_reload_unix = 0;
+  bool reload_failed = false;  // the latest load failed
+  int64_t last_good_load_unix = 0;
   // The token cache; its counters are left out when it is off.
   bool cache_enabled = false;
 };

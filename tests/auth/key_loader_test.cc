@@ -62,6 +62,8 @@ class KeyLoaderTest : public testing::Test {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
     EXPECT_TRUE(out.good()) << p;
+    // As keygen writes keys; a test of the mode check sets its own.
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write);
     return p.string();
   }
   void Link(const std::string& target, const std::string& rel_link) {
@@ -287,6 +289,74 @@ TEST_F(KeyLoaderTest, DotFilesAndSubdirectoriesAreSkipped) {
   LoadedKeys k = MustLoad(dir_);
   ASSERT_EQ(k.keys.size(), 1u);
   EXPECT_EQ(k.keys[0].kid, "good");
+}
+
+// An editor's backup keeps an old secret alive and a README becomes a
+// published key: such names are refused, each with a warning naming the file
+// and why, and the rest of the set loads.
+TEST_F(KeyLoaderTest, BackupAndDocumentFilesAreRefusedByNameWithAWarning) {
+  Write("k1", kSecret);
+  const std::vector<std::string> refused = {
+      "k1~",    "k1.orig",   "k1.bak",      "K1.BAK",    "k1.swp",  "k1.tmp",     "k1.rej",
+      "k1.old", "k1.save",   "k1.dpkg-old", "k1.rpmnew", "#k1#",    "README",     "README.md",
+      "readme", "notes.txt", "k1.json.bak", "LICENSE",   "keys.md", "index.html",
+  };
+  // Each would load as a key of its own (or fail the set) if read.
+  for (const std::string& name : refused) Write(name, kSecret64);
+  Write("broken.b64.orig", "!!! not base64 !!!");
+  Link("does-not-exist", "README.txt");  // dangling, yet not an error
+  LoadedKeys k = MustLoad(dir_);
+  ASSERT_EQ(k.keys.size(), 1u);
+  EXPECT_EQ(k.keys[0].kid, "k1");
+  for (const std::string& name : refused) {
+    const std::string want = dir_ + "/" + name + ": not loaded as a key: named like a";
+    EXPECT_TRUE(HasWarningWith(k.warnings, want)) << name;
+  }
+  EXPECT_TRUE(HasWarningWith(k.warnings, "broken.b64.orig: not loaded as a key"));
+  EXPECT_TRUE(HasWarningWith(k.warnings, "README.txt: not loaded as a key"));
+  for (const std::string& w : k.warnings) {
+    EXPECT_EQ(w.find(kSecret64), std::string::npos) << w;
+  }
+}
+
+TEST(NotAKeyFileReasonTest, KeyNamesPassAndLookAlikesAreRefused) {
+  for (const char* name :
+       {"k1", "k1.b64", "k1.json", "k1.jwks", "backup", "bak", "tmp", "api-2024.v2", "k1.bakery",
+        "md", "key.txt2", "my-readme-key", "k1#", "#k1"}) {
+    EXPECT_EQ(NotAKeyFileReason(name), "") << name;
+  }
+  EXPECT_EQ(NotAKeyFileReason("k1~"), "named like a backup or temporary copy (ends in \"~\")");
+  EXPECT_EQ(NotAKeyFileReason("k1.ORIG"),
+            "named like a backup or temporary copy (ends in \".orig\")");
+  EXPECT_EQ(NotAKeyFileReason("Readme.rst"), "named like a document (ends in \".rst\")");
+  EXPECT_EQ(NotAKeyFileReason("ReadMe"), "named like a document (README...)");
+  EXPECT_EQ(NotAKeyFileReason("#k1#"), "named like an editor's auto-save file (#...#)");
+}
+
+TEST_F(KeyLoaderTest, FileNamedByTheKeysPathIsReadWhateverItsName) {
+  const std::string p = Write("one/k1.bak", kSecret);
+  LoadedKeys k = MustLoad(p);
+  ASSERT_EQ(k.keys.size(), 1u);
+  EXPECT_EQ(k.keys[0].kid, "k1.bak");
+}
+
+TEST_F(KeyLoaderTest, KeyReadableByEveryUserLoadsWithAWarning) {
+  const std::string open_key = Write("open", kSecret);
+  const std::string group_key = Write("group", kSecret64);
+  ASSERT_EQ(::chmod(open_key.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(group_key.c_str(), 0640), 0);
+  LoadedKeys k = MustLoad(dir_);
+  ASSERT_EQ(k.keys.size(), 2u);
+  ASSERT_EQ(k.warnings.size(), 1u) << testing::PrintToString(k.warnings);
+  EXPECT_EQ(k.warnings[0], open_key +
+                               ": key file is readable by every user on this host (mode 0644);"
+                               " chmod o-r it");
+  // Through a symbolic link the key's own mode counts, and a single file
+  // named by the keys path is checked too.
+  Link(open_key, "sub/link");
+  EXPECT_TRUE(HasWarningWith(MustLoad(dir_ + "/sub").warnings, "mode 0644"));
+  EXPECT_TRUE(HasWarningWith(MustLoad(open_key).warnings, "readable by every user"));
+  EXPECT_TRUE(MustLoad(group_key).warnings.empty());
 }
 
 TEST_F(KeyLoaderTest, FilesLoadInNameOrder) {

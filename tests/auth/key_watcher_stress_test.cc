@@ -180,6 +180,68 @@ TEST_F(KeyWatcherStressTest, SwapsNeverFailARequestNorGoBackwards) {
   EXPECT_EQ(s.keys_loaded, 2u);
 }
 
+// The reload outcome (/healthz reads it from any thread) flips between
+// failed and good while the thread's polls and ReloadAndWait() race: every
+// stats snapshot must be whole (a failure with its reason and start time,
+// or a good load with neither), and the keys in force must keep verifying.
+TEST_F(KeyWatcherStressTest, ReloadOutcomeIsReadWholeWhileItFlips) {
+  WriteByRename(keys_ / "keys.json", GenJwks(0));
+  KeyWatcherOptions options;
+  options.keys_path = keys_.string();
+  options.coalesce = milliseconds(1);
+  options.poll_interval = milliseconds(1);
+  std::atomic<int64_t> clock{1};
+  options.wall_clock = [&clock] { return clock.fetch_add(1, std::memory_order_relaxed); };
+  Start(options);
+
+  const std::string stable_token = Token("stable", kStableSecret, "j");
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> torn{0}, failures{0}, seen_failed{0}, seen_good{0};
+  std::thread stats_reader([&] {
+    while (!done.load(std::memory_order_relaxed)) {
+      const KeyWatcherStats s = watcher_->stats();
+      if (s.last_load_failed) {
+        seen_failed.fetch_add(1, std::memory_order_relaxed);
+        if (s.last_failure.find("short") == std::string::npos || s.failing_since_unix == 0) {
+          torn.fetch_add(1);
+        }
+      } else {
+        seen_good.fetch_add(1, std::memory_order_relaxed);
+        if (!s.last_failure.empty() || s.failing_since_unix != 0) torn.fetch_add(1);
+      }
+      if (s.last_good_load_unix == 0) torn.fetch_add(1);
+    }
+  });
+  std::thread reader([&] {
+    KeySetReader keys(*publisher_);
+    Verifier verifier(policy_);
+    VerifyResult result;
+    while (!done.load(std::memory_order_relaxed)) {
+      verifier.Verify(stable_token, "", keys.Get(), kNow, &result);
+      if (result.status != Status::kOk) failures.fetch_add(1);
+    }
+  });
+
+  for (int n = 1; n <= 100; ++n) {
+    WriteByRename(keys_ / "short", "too-short");
+    EXPECT_FALSE(watcher_->ReloadAndWait().ok());
+    fs::remove(keys_ / "short");
+    WriteByRename(keys_ / "keys.json", GenJwks(n));
+    EXPECT_TRUE(watcher_->ReloadAndWait().ok());
+  }
+  done = true;
+  stats_reader.join();
+  reader.join();
+
+  EXPECT_EQ(torn.load(), 0u);
+  EXPECT_EQ(failures.load(), 0u);
+  EXPECT_GT(seen_good.load() + seen_failed.load(), 0u);
+  const KeyWatcherStats s = watcher_->stats();
+  EXPECT_FALSE(s.last_load_failed);
+  EXPECT_GE(s.reload_failures, 1u);
+  EXPECT_EQ(GenerationOf(*publisher_->Current()->keys), 100);
+}
+
 // Generation n publishes key `gen-n` together with a revocation list that
 // holds exactly `gen-n`: every set a reader sees must carry one marker in
 // both halves, and a token with jti `gen-n` signed by key `gen-n` must be

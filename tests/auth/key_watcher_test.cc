@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -318,6 +319,13 @@ TEST_P(KeyWatcherBadKeyTest, BadFileKeepsOldKeysAndCountsUntilFixed) {
   EXPECT_EQ(watcher_->stats().keys_loaded, 1u);
   EXPECT_EQ(watcher_->stats().reloads, 0u);
   EXPECT_TRUE(LogHas(bad.file)) << "the failure names the file";
+  // The outcome is in the stats for /healthz: why, naming the file, and
+  // never the bad file's bytes.
+  KeyWatcherStats st = watcher_->stats();
+  EXPECT_TRUE(st.last_load_failed);
+  EXPECT_NE(st.last_failure.find(bad.file), std::string::npos) << st.last_failure;
+  EXPECT_EQ(st.last_failure.find(bad.bytes), std::string::npos) << st.last_failure;
+  EXPECT_NE(st.failing_since_unix, 0);
 
   // Fixing the file recovers; k2 arrives in the same reload.
   fs::remove(keys_ / bad.file);
@@ -325,6 +333,10 @@ TEST_P(KeyWatcherBadKeyTest, BadFileKeepsOldKeysAndCountsUntilFixed) {
   ASSERT_TRUE(WaitFor([&] { return Verifies("k2"); }));
   EXPECT_TRUE(Verifies("k1"));
   EXPECT_GE(watcher_->stats().reloads, 1u);
+  st = watcher_->stats();
+  EXPECT_FALSE(st.last_load_failed);
+  EXPECT_EQ(st.last_failure, "");
+  EXPECT_EQ(st.failing_since_unix, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -591,6 +603,88 @@ TEST_F(KeyWatcherTest, StatsRecordWallClockOfLastReload) {
   AddKey(keys_, "k2");
   ASSERT_TRUE(WaitFor([&] { return watcher_->stats().reloads >= 1; }));
   EXPECT_EQ(watcher_->stats().last_reload_unix, 2000);
+}
+
+// While the set on disk does not load, removing a compromised key changes
+// nothing; the stats say so, with the times a probe needs, until it loads.
+TEST_F(KeyWatcherTest, FailedLoadIsReportedUntilAGoodLoad) {
+  AddKey(keys_, "k1");
+  AddKey(keys_, "compromised");
+  KeyWatcherOptions options = Options(keys_);
+  options.use_inotify = false;
+  std::atomic<int64_t> clock{1000};
+  options.wall_clock = [&clock] { return clock.load(); };
+  Start(options);
+  KeyWatcherStats st = watcher_->stats();
+  EXPECT_FALSE(st.last_load_failed);
+  EXPECT_EQ(st.last_good_load_unix, 1000);
+  EXPECT_EQ(st.failing_since_unix, 0);
+
+  clock = 2000;
+  WriteByRename(keys_ / "short", "too-short");
+  fs::remove(keys_ / "compromised");
+  EXPECT_FALSE(watcher_->ReloadAndWait().ok());
+  EXPECT_TRUE(Verifies("compromised")) << "a failed load changes nothing";
+  st = watcher_->stats();
+  EXPECT_TRUE(st.last_load_failed);
+  EXPECT_NE(st.last_failure.find(keys_.string() + "/short"), std::string::npos) << st.last_failure;
+  EXPECT_EQ(st.last_failure.find("too-short"), std::string::npos) << st.last_failure;
+  EXPECT_EQ(st.failing_since_unix, 2000);
+  EXPECT_EQ(st.last_good_load_unix, 1000);
+
+  // Failing again keeps the start of the run of failures.
+  clock = 3000;
+  EXPECT_FALSE(watcher_->ReloadAndWait().ok());
+  EXPECT_EQ(watcher_->stats().failing_since_unix, 2000);
+
+  // A good load, even one that publishes nothing new, clears it.
+  clock = 4000;
+  fs::remove(keys_ / "short");
+  AddKey(keys_, "compromised");
+  EXPECT_TRUE(watcher_->ReloadAndWait().ok());
+  st = watcher_->stats();
+  EXPECT_FALSE(st.last_load_failed);
+  EXPECT_EQ(st.last_failure, "");
+  EXPECT_EQ(st.failing_since_unix, 0);
+  EXPECT_EQ(st.last_good_load_unix, 4000);
+  EXPECT_EQ(st.last_reload_unix, 1000) << "the set in force is still the first";
+  EXPECT_TRUE(LogHas("keys load again; no change"));
+}
+
+// A backup that appears beside the keys changes no key, yet it is named in
+// the log at once; the same warning is not repeated by later loads.
+TEST_F(KeyWatcherTest, BackupFileIsRefusedAndNamedInTheLog) {
+  AddKey(keys_, "k1");
+  Start(Options(keys_));
+  WriteByRename(keys_ / "k1.bak", SecretFor("k1.bak"));
+  ASSERT_TRUE(WaitFor([&] { return LogHas("k1.bak: not loaded as a key"); }));
+  EXPECT_EQ(Verify("k1.bak"), Status::kUnknownKey);
+  EXPECT_EQ(watcher_->stats().reloads, 0u);
+  EXPECT_TRUE(watcher_->ReloadAndWait().ok());
+  EXPECT_TRUE(watcher_->ReloadAndWait().ok());
+  std::lock_guard<std::mutex> lock(log_mu_);
+  int times = 0;
+  for (const std::string& line : log_)
+    times += line.find("k1.bak: not loaded") != std::string::npos;
+  EXPECT_EQ(times, 1);
+}
+
+// A FIFO named as the revocation list would hang the start: it is refused.
+TEST_F(KeyWatcherTest, RevocationFifoFailsTheLoadWithoutBlocking) {
+  AddKey(keys_, "k1");
+  const std::string fifo = (root_ / "revoked").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  KeyWatcherOptions options = Options(keys_);
+  options.revoked_path = fifo;
+  auto pending = std::async(std::launch::async, [&] { return LoadKeySet(options, nullptr); });
+  if (pending.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ADD_FAILURE() << "LoadKeySet() blocked on a FIFO";
+    const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (w >= 0) ::close(w);
+  }
+  const auto set = pending.get();
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("not a regular file"), std::string::npos) << set.status();
 }
 
 TEST(LoadKeySetTest, MissingKeysPathIsNotFound) {

@@ -1,10 +1,14 @@
 #include "daemon/auth/revocation.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -39,13 +43,28 @@ TEST(RevocationListTest, LinesWithTwoDotsAreTokensOthersAreJtis) {
   EXPECT_TRUE(list->IsRevoked("other.token.x", "jti.with.three.dots"));
   EXPECT_TRUE(list->IsRevoked("other.token.x", "a.b"));
   EXPECT_TRUE(list->IsRevoked("other.token.x", "last-without-newline"));
-  // A token line is not a jti, and a jti line is not a token.
-  EXPECT_FALSE(list->IsRevoked("x.y.z", std::string(kToken)));
+  // A jti line is not a token (a two-dot line is both: see below).
   EXPECT_FALSE(list->IsRevoked("jti-1", ""));
   // Comments and whitespace are not entries.
   EXPECT_FALSE(list->IsRevoked("x.y.z", "# revoked on 2024-01-01"));
   EXPECT_FALSE(list->IsRevoked("x.y.z", ""));
   EXPECT_FALSE(list->IsRevoked("x.y.z", " jti-1"));
+}
+
+// "2024.06.x" may be a jti: a line with exactly two dots revokes both the
+// token with that text and every token whose jti is that text.
+TEST(RevocationListTest, TwoDotLineIsFiledUnderBothReadings) {
+  const auto list = RevocationList::Parse("2024.06.x\n" + std::string(kToken) + "\n");
+  EXPECT_EQ(list->size(), 2u);  // one entry per line, whatever its readings
+  EXPECT_TRUE(list->IsRevoked("h.p.s", "2024.06.x"));
+  EXPECT_TRUE(list->IsRevoked("2024.06.x", ""));
+  EXPECT_TRUE(list->IsRevoked(kToken, ""));
+  EXPECT_TRUE(list->IsRevoked("h.p.s", kToken));
+  EXPECT_FALSE(list->IsRevoked("h.p.s", "2024.06.y"));
+  EXPECT_FALSE(list->IsRevoked("h.p.s", "2024.06"));
+  EXPECT_FALSE(list->IsRevoked("h.p.s", "2024.06.x.1"));
+  // The same line twice, or a jti line beside it, still counts once each.
+  EXPECT_EQ(RevocationList::Parse("2024.06.x\n2024.06.x\n2024.06\n")->size(), 2u);
 }
 
 TEST(RevocationListTest, MatchesExactlyNotByPrefixOrCase) {
@@ -106,6 +125,8 @@ class RevocationFileTest : public ::testing::Test {
   }
   void TearDown() override {
     std::remove((dir_ + "/revoked").c_str());
+    std::remove((dir_ + "/fifo").c_str());
+    std::remove((dir_ + "/huge").c_str());
     rmdir(dir_.c_str());
   }
   std::string dir_;
@@ -133,6 +154,49 @@ TEST_F(RevocationFileTest, DirectoryFailsToLoad) {
   const auto list = RevocationList::Load(dir_);
   ASSERT_FALSE(list.ok());
   EXPECT_NE(list.status().message().find(dir_), std::string::npos);
+}
+
+// A FIFO would block open(2) until a writer came: Load() must refuse it at
+// once. Should it block, the test opens the write end itself so that the
+// stuck Load() returns and the test fails instead of hanging.
+TEST_F(RevocationFileTest, FifoIsRefusedWithoutBlocking) {
+  const std::string path = dir_ + "/fifo";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto pending = std::async(std::launch::async, [&] { return RevocationList::Load(path); });
+  if (pending.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    ADD_FAILURE() << "Load() blocked on a FIFO";
+    const int w = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (w >= 0) ::close(w);
+  }
+  const auto list = pending.get();
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(list.status().message().find(path), std::string::npos) << list.status();
+  EXPECT_NE(list.status().message().find("FIFO"), std::string::npos) << list.status();
+}
+
+// A device is no list (/dev/zero would be read forever); /dev/null shows
+// the refusal without risking that.
+TEST_F(RevocationFileTest, DeviceIsRefused) {
+  const auto list = RevocationList::Load("/dev/null");
+  ASSERT_FALSE(list.ok());
+  EXPECT_NE(list.status().message().find("/dev/null"), std::string::npos) << list.status();
+  EXPECT_NE(list.status().message().find("character device"), std::string::npos) << list.status();
+}
+
+TEST_F(RevocationFileTest, OversizedFileIsRefusedBeforeReading) {
+  const std::string path = dir_ + "/huge";
+  { std::ofstream(path) << "jti-1\n"; }
+  // Sparse: the size is what counts, and nothing is read.
+  ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(RevocationList::kMaxFileBytes) + 1), 0);
+  const auto list = RevocationList::Load(path);
+  ASSERT_FALSE(list.ok());
+  EXPECT_EQ(list.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(list.status().message().find("larger than"), std::string::npos) << list.status();
+  // At the cap exactly, it loads.
+  ASSERT_EQ(::truncate(path.c_str(), 6), 0);
+  EXPECT_TRUE(RevocationList::Load(path, 6).ok());
+  EXPECT_FALSE(RevocationList::Load(path, 5).ok());
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // with curl --unix-socket: the auth answers, the token sources, keep-alive,
 // and /healthz and /metrics on the admin socket only. Runs once per event
 // loop.
+#include <unistd.h>
+
 #include <cstring>
 #include <string>
 #include <vector>
@@ -210,7 +212,10 @@ TEST_P(HttpTest, HealthzAndMetricsOnTheAdminSocket) {
   START_DAEMON();
   HttpResponse h = AdminOne("/healthz");
   EXPECT_EQ(h.status, 200);
-  EXPECT_EQ(h.body, "ok\n");
+  EXPECT_EQ(h.Header("content-type"), "application/json");
+  EXPECT_THAT(h.body, ::testing::StartsWith(
+                          R"({"status":"ok","keys":1,"keys_reload":"ok","last_good_load":)"));
+  EXPECT_THAT(h.body, ::testing::EndsWith("}\n"));
   // One token, sent twice: minted twice, the copies could straddle a second
   // and differ in exp.
   const std::string token = Token();
@@ -261,6 +266,38 @@ TEST_P(HttpTest, AudienceHeaderChoosesOnlyAmongTheConfiguredOnes) {
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(r.Header("x-ext-auth-reason"), "AUDIENCE_MISMATCH");
   EXPECT_FALSE(r.Header("x-auth-subject").has_value());
+}
+
+// A broken key file keeps the old keys in force: /healthz stays 200 but
+// says so, with the file, and the metrics count it, until the file is fixed.
+TEST_P(HttpTest, FailedKeyReloadShowsOnHealthzAndMetricsUntilFixed) {
+  START_DAEMON();
+  daemon_.WriteKey("short", "sixteen-bytes-xx");
+  HttpResponse h;
+  for (int i = 0; i < 200; ++i) {
+    h = AdminOne("/healthz");
+    if (h.body.find("\"keys_reload\":\"failed\"") != std::string::npos) break;
+    usleep(50 * 1000);
+  }
+  EXPECT_EQ(h.status, 200) << h.body;
+  EXPECT_THAT(h.body, HasSubstr(R"("status":"degraded","keys":1,"keys_reload":"failed",)"));
+  EXPECT_THAT(h.body, HasSubstr(daemon_.keys_dir() + "/short"));
+  EXPECT_THAT(h.body, ::testing::Not(HasSubstr("sixteen-bytes-xx")));
+  EXPECT_THAT(h.body, HasSubstr("\"failing_since\":"));
+  HttpResponse m = AdminOne("/metrics");
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_keys_reload_failed 1\n"));
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_keys_reload_failures_total 1\n"));
+  EXPECT_EQ(CurlOne({"-H", "Authorization: Bearer " + Token()}).status, 200);
+
+  ASSERT_EQ(::unlink((daemon_.keys_dir() + "/short").c_str()), 0);
+  for (int i = 0; i < 200; ++i) {
+    h = AdminOne("/healthz");
+    if (h.body.find("\"keys_reload\":\"ok\"") != std::string::npos) break;
+    usleep(50 * 1000);
+  }
+  EXPECT_THAT(h.body, HasSubstr(R"({"status":"ok","keys":1,"keys_reload":"ok",)")) << daemon_.Log();
+  m = AdminOne("/metrics");
+  EXPECT_THAT(m.body, HasSubstr("\ntokend_keys_reload_failed 0\n"));
 }
 
 TEST_P(HttpTest, HealthzIs503UntilKeysAppear) {

@@ -486,6 +486,19 @@ TEST(TokendStartupTest, ABadKeyRefusesToStartAndNamesTheFile) {
   EXPECT_NE(::lstat(d.socket_path().c_str(), &st), 0);
 }
 
+// A FIFO as --revoked once hung the start on open(2): now a clear refusal.
+TEST(TokendStartupTest, ARevocationListThatIsAFifoRefusesToStartWithoutHanging) {
+  TokendProcess d;
+  d.WriteKey("k1", RandomKey());
+  const std::string fifo = d.path("revoked");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_TRUE(d.Start({"--revoked", fifo}));
+  std::optional<int> code = d.WaitExit();
+  ASSERT_TRUE(code.has_value()) << "tokend hung on the FIFO; log:\n" << d.Log();
+  EXPECT_NE(*code, 0);
+  EXPECT_THAT(d.Log(), HasSubstr("revocation list " + fifo + ": not a regular file (a FIFO)"));
+}
+
 TEST(TokendStartupTest, AMissingKeysDirectoryStartsWithAWarningAndPicksUpKeysLater) {
   TokendProcess d;
   const std::string keys = d.path("later-keys");

@@ -275,7 +275,10 @@ TEST(HttpServiceTest, AudienceHeaderAddsACheckWhenNoneIsConfigured) {
 
 TEST(HttpServiceTest, AuthSocketAnswersEveryPathWithAnAuthDecision) {
   HttpServiceOptions o;
-  o.health = [] { return Health(); };
+  o.health = [](std::string* body) {
+    body->append("{}\n");
+    return 200;
+  };
   o.metrics = [](std::string* out) { out->append("tokend_x 1\n"); };
   Fixture f(o);
   for (const std::string target : {"/healthz", "/metrics", "/metrics?x", "/healthz?", "/"}) {
@@ -314,20 +317,24 @@ struct AdminFixture {
   std::unique_ptr<HttpService> service;
 };
 
-TEST(HttpServiceTest, AdminHealthzComesFromTheHealthCallback) {
-  Health health{false, "no keys loaded\n"};
+TEST(HttpServiceTest, AdminHealthzBodyAndCodeComeFromTheHealthCallback) {
+  int code = 503;
   HttpServiceOptions o = Admin();
-  o.health = [&] { return health; };
+  o.health = [&code](std::string* body) {
+    body->append(code == 200 ? "{\"status\":\"degraded\"}\n" : "{\"status\":\"unavailable\"}\n");
+    return code;
+  };
   AdminFixture f(o);
   std::string out = f.Handle(Get("", "/healthz"));
   EXPECT_THAT(out, StartsWith("HTTP/1.1 503 Service Unavailable"));
-  EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\nno keys loaded\n"));
-  health = Health{true, "ok\nkeys: 2\n"};
+  EXPECT_THAT(out, HasSubstr("Content-Type: application/json\r\n"));
+  EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\n{\"status\":\"unavailable\"}\n"));
+  code = 200;
   out = f.Handle(Get("", "/healthz"));
   EXPECT_THAT(out, StartsWith("HTTP/1.1 200 OK"));
-  EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\nok\nkeys: 2\n"));
+  EXPECT_THAT(out, ::testing::EndsWith("\r\n\r\n{\"status\":\"degraded\"}\n"));
   const std::string head = f.Handle("HEAD /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
-  EXPECT_THAT(head, HasSubstr("Content-Length: 11\r\n"));
+  EXPECT_THAT(head, HasSubstr("Content-Length: 22\r\n"));
   EXPECT_THAT(head, ::testing::EndsWith("\r\n\r\n"));
   // No callback: ok.
   AdminFixture plain;

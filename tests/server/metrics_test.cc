@@ -38,6 +38,8 @@ MetricsSnapshot Sample() {
   m.reload_failures = 1;
   m.keys_loaded = 3;
   m.last_reload_unix = 1700000000;
+  m.reload_failed = true;
+  m.last_good_load_unix = 1700000600;
   m.cache_enabled = true;
   return m;
 }
@@ -67,7 +69,9 @@ TEST(MetricsTest, CountersAppearWithTheirLabels) {
   EXPECT_EQ(s.at("tokend_cache_hits_total"), "6");
   EXPECT_EQ(s.at("tokend_cache_misses_total"), "4");
   EXPECT_EQ(s.at("tokend_key_reloads_total"), "2");
-  EXPECT_EQ(s.at("tokend_key_reload_failures_total"), "1");
+  EXPECT_EQ(s.at("tokend_keys_reload_failures_total"), "1");
+  EXPECT_EQ(s.at("tokend_keys_reload_failed"), "1");
+  EXPECT_EQ(s.at("tokend_keys_last_good_load_timestamp_seconds"), "1700000600");
   EXPECT_EQ(s.at("tokend_keys_loaded"), "3");
   EXPECT_EQ(s.at("tokend_keys_loaded_timestamp_seconds"), "1700000000");
   EXPECT_EQ(s.at("tokend_connections_open"), "5");
@@ -75,6 +79,14 @@ TEST(MetricsTest, CountersAppearWithTheirLabels) {
   EXPECT_EQ(s.at("tokend_connections_refused_total{reason=\"per_uid\"}"), "8");
   EXPECT_EQ(s.at("tokend_connection_timeouts_total{kind=\"write_stall\"}"), "9");
   EXPECT_EQ(s.at("tokend_connection_buffer_bytes"), "4096");
+}
+
+TEST(MetricsTest, ReloadFailedGaugeIsZeroAfterAGoodLoad) {
+  MetricsSnapshot m = Sample();
+  m.reload_failed = false;
+  std::string text;
+  AppendPrometheusText(m, &text);
+  EXPECT_EQ(Samples(text).at("tokend_keys_reload_failed"), "0");
 }
 
 TEST(MetricsTest, HistogramIsCumulativeAndEndsWithCount) {

@@ -9,6 +9,7 @@ namespace tokend::server::http {
 namespace {
 
 constexpr std::string_view kTextPlain = "text/plain; charset=utf-8";
+constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4; charset=utf-8";
 
 bool IsGetOrHead(const HttpRequest& req) {
@@ -59,8 +60,13 @@ void HttpService::AnswerAdmin(const HttpRequest& req, std::string* out) {
   }
   ServiceCounters::Bump(counters_.ping_requests);
   if (req.path == "/healthz") {
-    const Health h = options_.health ? options_.health() : Health();
-    AppendText(common, h.ok ? 200 : 503, kTextPlain, h.body, head, out);
+    if (options_.health) {
+      body_.clear();
+      const int code = options_.health(&body_);
+      AppendText(common, code, kJson, body_, head, out);
+    } else {
+      AppendText(common, 200, kTextPlain, "ok\n", head, out);
+    }
   } else if (options_.metrics) {
     body_.clear();
     options_.metrics(&body_);

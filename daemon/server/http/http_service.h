@@ -16,7 +16,7 @@
 //     else: 401 AUDIENCE_MISMATCH, not validated), or, when no audience is
 //     configured, add that check.
 //   - kAdmin (--admin-socket): GET or HEAD of /healthz (the `health`
-//     callback's answer: 200 when ok, else 503) and of /metrics (200 with
+//     callback's JSON body and status code, health.h; without it 200 "ok") and of /metrics (200 with
 //     the `metrics` callback's Prometheus text; 404 when there is none);
 //     any other path 404, any other method on those paths 405. It never
 //     validates a token.
@@ -68,20 +68,15 @@ enum class HttpRole : uint8_t {
   kAdmin,  // GET /healthz and GET /metrics only
 };
 
-// The answer of /healthz: 200 with `body` when `ok`, else 503 with it.
-struct Health {
-  bool ok = true;
-  std::string body = "ok\n";
-};
-
 struct HttpServiceOptions {
   HttpRole role = HttpRole::kAuth;
   HttpLimits limits;
   // kAuth: the configured --audience values, which X-Tokend-Audience may
   // choose among (empty: it adds a check instead).
   std::vector<std::string> audiences;
-  // kAdmin /healthz. Unset: always ok.
-  std::function<Health()> health;
+  // kAdmin /healthz: appends the JSON body (health.h) and returns the
+  // status code. Unset: 200 "ok".
+  std::function<int(std::string*)> health;
   // kAdmin /metrics: appends the Prometheus text exposition. Unset: 404.
   std::function<void(std::string*)> metrics;
   NanoClock clock = &MonotonicNanos;          // latency
@@ -126,7 +121,7 @@ class HttpService final : public ProtocolHandler {
   HttpServiceOptions options_;
   HttpRequestParser parser_;  // the stateless Handle()'s
   std::string scratch_;       // a percent-decoded query value
-  std::string body_;          // /metrics text
+  std::string body_;          // /metrics text, /healthz JSON
   int64_t date_second_ = -1;
   std::string date_;  // IMF-fixdate of date_second_
 
