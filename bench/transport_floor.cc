@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace {
 

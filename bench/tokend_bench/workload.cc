@@ -12,7 +12,8 @@
 #include "daemon/auth/key_loader.h"
 #include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
+#include "protocol/codes.h"
 
 namespace tokend::bench {
 namespace {
@@ -46,8 +47,8 @@ std::string OutcomeName(int outcome) {
     default:
       break;
   }
-  if (outcome >= 0 && outcome < auth::kStatusCount) {
-    return std::string(auth::StatusName(static_cast<auth::Status>(outcome)));
+  if (outcome >= 0 && outcome < static_cast<int>(protocol::kStatusCount)) {
+    return std::string(protocol::StatusName(static_cast<uint8_t>(outcome)));
   }
   return "UNKNOWN_STATUS";
 }

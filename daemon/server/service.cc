@@ -3,7 +3,7 @@
 #include <cassert>
 #include <utility>
 
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace tokend::server {
 

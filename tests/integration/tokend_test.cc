@@ -16,9 +16,9 @@
 
 #include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
-#include "daemon/server/codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/integration/harness.h"
 
 namespace tokend::integration {

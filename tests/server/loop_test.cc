@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "daemon/server/codec.h"
 #include "daemon/server/event_loop.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/server/loop_test_util.h"
 
 namespace tokend::server::testing {

@@ -81,15 +81,6 @@ TokenLookup ExtractToken(const HttpRequest& req, std::string* scratch);
 // header) does not; nullopt for anything else (a 400).
 std::optional<bool> WantClaims(const std::optional<std::string_view>& header);
 
-// StatusName()
-//
-// The PROTOCOL.md name of a status code ("OK", "EXPIRED", ...), or
-// "UNKNOWN" for a code outside the table.
-std::string_view StatusName(uint8_t status);
-
-inline constexpr uint8_t kStatusOk = 0;
-inline constexpr uint8_t kStatusMalformed = 1;
-
 // SafeHeaderValue()
 //
 // True when `v` can be sent as a header value and read back unchanged: no
@@ -122,7 +113,8 @@ void AppendAllowed(const ResponseCommon& c, std::string_view subject, int64_t ex
 
 // AppendRefused()
 //
-// 401 for a token refused with `status` (not OK).
+// 401 for a token refused with `status` (not OK), named by
+// protocol::StatusName().
 void AppendRefused(const ResponseCommon& c, uint8_t status, std::string* out);
 
 // AppendMissingToken()
