@@ -10,10 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/auth/key_loader.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
 #include "protocol/codec.h"
 #include "protocol/codes.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::bench {
 namespace {

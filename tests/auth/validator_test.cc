@@ -16,10 +16,10 @@
 #include "daemon/auth/base64url.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/keyring.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/revocation.h"
 #include "daemon/auth/token_cache.h"
 #include "gtest/gtest.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::auth {
 namespace {

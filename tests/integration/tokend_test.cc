@@ -14,12 +14,12 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "protocol/codec.h"
 #include "tests/integration/harness.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::integration {
 namespace {
