@@ -42,11 +42,6 @@ constexpr std::string_view StatusName(Status s) {
   return protocol::StatusName(static_cast<uint8_t>(s));
 }
 
-// StatusIndex()
-//
-// `s` as an index in [0, kStatusCount), for per-status counters.
-constexpr int StatusIndex(Status s) { return static_cast<int>(s); }
-
 enum class Alg : uint8_t {
   kUnknown = 0,
   kHS256 = 1,
