@@ -1,7 +1,7 @@
 // codec.h
 //
 // Pure encode/decode of the tokend wire protocol, version 1
-// (docs/protocol.md, the project's copy of shared/PROTOCOL.md). No file
+// (docs/protocol.md). No file
 // descriptors, no allocation beyond appending to the caller's string, no
 // state: thread-safe. Shared by the server and the client library.
 #ifndef TOKEND_PROTOCOL_CODEC_H_

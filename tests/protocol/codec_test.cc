@@ -1,4 +1,4 @@
-// Byte-exact tests of the wire codec against shared/PROTOCOL.md.
+// Byte-exact tests of the wire codec against docs/protocol.md.
 #include "protocol/codec.h"
 
 #include <cstdint>
