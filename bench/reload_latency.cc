@@ -30,9 +30,9 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/key_watcher.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/policy.h"
 #include "daemon/auth/verifier.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::auth {
 namespace {

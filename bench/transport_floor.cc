@@ -1,6 +1,6 @@
 // tokend-floor-server: the transport floor for the benchmark report.
 //
-// The least a server speaking shared/PROTOCOL.md over io_uring can do: one
+// The least a server speaking docs/protocol.md over io_uring can do: one
 // thread, one ring, multishot accept, multishot receive over provided
 // buffers, and for every frame a fixed answer (a PING response for a PING,
 // an OK VALIDATE response with subject "bench" for anything else) with no
@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace {
 

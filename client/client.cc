@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "client/connection.h"
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
+#include "protocol/codes.h"
 
 namespace proto = ::tokend::protocol;
 using tokend::client::Connection;
@@ -41,12 +42,6 @@ constexpr size_t kRecvBufSize = 64 * 1024;
 // Encoding stays this far ahead of the socket; a batch never holds all its
 // frames in memory at once.
 constexpr size_t kSendWindow = 64 * 1024;
-
-const char* const kStatusNames[] = {
-    "OK",        "MALFORMED",     "BAD_SIGNATURE",      "UNKNOWN_KEY",     "ALG_NOT_ALLOWED",
-    "EXPIRED",   "NOT_YET_VALID", "AUDIENCE_MISMATCH",  "ISSUER_MISMATCH", "REVOKED",
-    "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER",
-};
 
 void ResetResult(tokend_result* r) {
   r->status = TOKEND_STATUS_MALFORMED;
@@ -494,22 +489,18 @@ const char* tokend_strerror(int err) {
   }
 }
 
+// The protocol's names are string literals: data() is NUL-terminated and
+// static, as the C API promises.
 const char* tokend_status_name(int status) {
-  constexpr int kCount = static_cast<int>(sizeof kStatusNames / sizeof kStatusNames[0]);
-  return status >= 0 && status < kCount ? kStatusNames[status] : "UNKNOWN";
+  return (status >= 0 && status <= UINT8_MAX ? proto::StatusName(static_cast<uint8_t>(status))
+                                             : proto::kUnknownStatusName)
+      .data();
 }
 
 const char* tokend_alg_name(int alg) {
-  switch (alg) {
-    case TOKEND_ALG_HS256:
-      return "HS256";
-    case TOKEND_ALG_HS384:
-      return "HS384";
-    case TOKEND_ALG_HS512:
-      return "HS512";
-    default:
-      return "unknown";
-  }
+  return (alg >= 0 && alg <= UINT8_MAX ? proto::AlgName(static_cast<uint8_t>(alg))
+                                       : proto::kUnknownAlgName)
+      .data();
 }
 
 }  // extern "C"

@@ -66,7 +66,6 @@ function(tokend_add_test name)
                         GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
     TOKEND_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    TOKEND_SHARED_TESTDATA="${PROJECT_SOURCE_DIR}/../shared/testdata"
     TOKEND_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT 300)

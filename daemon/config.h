@@ -1,6 +1,6 @@
 // config.h
 //
-// tokend's command line (DESIGN.md "Command lines"): every flag, its default,
+// tokend's command line (docs/design.md "Command lines"): every flag, its default,
 // its allowed values and its error message, turned into one immutable
 // Config. Parsing is a pure function of argv and an environment lookup:
 // thread-safe, no global state read except through the lookup the caller

@@ -1,6 +1,6 @@
 // The alternative tokend's issue names: one Node.js process verifying HS256
 // tokens with fast-jwt, its verification cache on, answering tokend's wire
-// protocol (shared/PROTOCOL.md: PING and VALIDATE) on a Unix socket, so that
+// protocol (docs/protocol.md: PING and VALIDATE) on a Unix socket, so that
 // tokend-bench drives it exactly as it drives tokend. Like tokend with
 // --threads 1, it has one event loop; like tokend's loops, it answers every
 // complete frame of one read with one write.
@@ -26,7 +26,7 @@ const verify = createVerifier({ key, algorithms: ['HS256'], cache: true, cacheTT
 const HEADER = 12;
 const MAX_BODY = 65536;
 const ALG = { HS256: 1, HS384: 2, HS512: 3 };
-// fast-jwt error codes to PROTOCOL.md statuses; anything else is MALFORMED.
+// fast-jwt error codes to docs/protocol.md statuses; anything else is MALFORMED.
 const STATUS = {
   FAST_JWT_INVALID_SIGNATURE: 2,
   FAST_JWT_INVALID_ALGORITHM: 4,

@@ -20,10 +20,10 @@
 #include "benchmark/benchmark.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/keyring.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/revocation.h"
 #include "daemon/auth/token_cache.h"
 #include "daemon/auth/validator.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::bench {
 namespace {

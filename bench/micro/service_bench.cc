@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "daemon/server/codec.h"
 #include "daemon/server/http/http_service.h"
 #include "daemon/server/service.h"
+#include "protocol/codec.h"
 
 namespace {
 

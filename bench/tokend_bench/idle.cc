@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "bench/tokend_bench/runner.h"
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace tokend::bench {
 namespace {

@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace tokend::bench {
 namespace {

@@ -10,9 +10,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/auth/key_loader.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
+#include "protocol/codes.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::bench {
 namespace {
@@ -46,8 +47,8 @@ std::string OutcomeName(int outcome) {
     default:
       break;
   }
-  if (outcome >= 0 && outcome < auth::kStatusCount) {
-    return std::string(auth::StatusName(static_cast<auth::Status>(outcome)));
+  if (outcome >= 0 && outcome < static_cast<int>(protocol::kStatusCount)) {
+    return std::string(protocol::StatusName(static_cast<uint8_t>(outcome)));
   }
   return "UNKNOWN_STATUS";
 }

@@ -1,6 +1,6 @@
 // key_loader.h
 //
-// Reads key files from disk into KeyMaterial, by DESIGN.md "Keys on disk":
+// Reads key files from disk into KeyMaterial, by docs/design.md "Keys on disk":
 //   *.json, *.jwks  a JWK Set of `kty: oct` keys (others skipped, warned);
 //   *.b64           one base64/base64url secret, whitespace around ignored;
 //   anything else   one raw secret, its exact bytes (not starting with '.').

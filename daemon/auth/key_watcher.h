@@ -1,7 +1,7 @@
 // key_watcher.h
 //
 // Keeps the published KeySet in step with the keys path and the revocation
-// file (DESIGN.md "Reloading keys"): inotify on the directory, a coalescing
+// file (docs/design.md "Reloading keys"): inotify on the directory, a coalescing
 // delay, a backstop poll, all-or-nothing reloads, and ReloadNow() for
 // SIGHUP. Only this component touches the filesystem after startup, and
 // never on the request path: it publishes through KeySetPublisher, whose
@@ -49,7 +49,7 @@
 namespace tokend::auth {
 
 struct KeyWatcherOptions {
-  std::string keys_path;                           // file or directory (DESIGN.md "Keys on disk")
+  std::string keys_path;                           // file or directory (docs/design.md)
   std::string revoked_path;                        // empty: no revocation list
   std::chrono::milliseconds coalesce{30};          // quiet time after an event
   std::chrono::milliseconds poll_interval{10000};  // backstop; 0 = off

@@ -5,7 +5,7 @@
 // method is const and thread-safe). A new key set is a new Keyring, swapped
 // in whole by KeySetPublisher (key_set.h).
 //
-// Key rules (DESIGN.md "Keys on disk"): a key shorter than its algorithm's
+// Key rules (docs/design.md "Keys on disk"): a key shorter than its algorithm's
 // hash output is refused; a published default secret (denylist.h) is refused;
 // a duplicate kid is refused; a key bound to an alg serves only that alg; an
 // unbound key serves every HS alg whose hash output fits in the key.

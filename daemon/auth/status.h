@@ -1,14 +1,17 @@
 // status.h
 //
 // The closed set of answers a token validation can give, with exactly the
-// numeric values of shared/PROTOCOL.md "Status codes", and the HMAC
-// algorithms tokend knows. Plain values: thread-safe, no ownership.
+// numeric values of docs/protocol.md "Status codes", and the HMAC
+// algorithms tokend knows. The names of both come from the protocol's one
+// table (protocol/codes.h). Plain values: thread-safe, no ownership.
 #ifndef TOKEND_DAEMON_AUTH_STATUS_H_
 #define TOKEND_DAEMON_AUTH_STATUS_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "protocol/codes.h"
 
 namespace tokend::auth {
 
@@ -28,18 +31,16 @@ enum class Status : uint8_t {
   kUnsupportedHeader = 12,  // `crit`, `b64`, `jku`, `x5u`, `jwk`, `x5c`, `cty: JWT`, ...
 };
 
-inline constexpr int kStatusCount = 13;
+inline constexpr int kStatusCount = static_cast<int>(protocol::kStatusCount);
+static_assert(static_cast<int>(Status::kUnsupportedHeader) < kStatusCount);
 
 // StatusName()
 //
-// The PROTOCOL.md name of `s` ("OK", "MALFORMED", ...); "UNKNOWN" for a value
-// outside the enum.
-std::string_view StatusName(Status s);
-
-// StatusIndex()
-//
-// `s` as an index in [0, kStatusCount), for per-status counters.
-constexpr int StatusIndex(Status s) { return static_cast<int>(s); }
+// The protocol name of `s` ("OK", "MALFORMED", ...); "UNKNOWN" for a value
+// outside the table.
+constexpr std::string_view StatusName(Status s) {
+  return protocol::StatusName(static_cast<uint8_t>(s));
+}
 
 enum class Alg : uint8_t {
   kUnknown = 0,
@@ -51,12 +52,14 @@ enum class Alg : uint8_t {
 // AlgName()
 //
 // "HS256", "HS384", "HS512", or "unknown".
-std::string_view AlgName(Alg alg);
+constexpr std::string_view AlgName(Alg alg) { return protocol::AlgName(static_cast<uint8_t>(alg)); }
 
 // AlgFromName()
 //
 // The Alg spelled exactly (case-sensitive) `name`, or kUnknown.
-Alg AlgFromName(std::string_view name);
+constexpr Alg AlgFromName(std::string_view name) {
+  return static_cast<Alg>(protocol::AlgFromName(name));
+}
 
 // AlgHashSize()
 //

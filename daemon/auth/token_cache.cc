@@ -1,5 +1,6 @@
 #include "daemon/auth/token_cache.h"
 
+#include <openssl/crypto.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 
@@ -169,6 +170,7 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
   void* mem = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mem == MAP_FAILED) {
+    OPENSSL_cleanse(hash_key, sizeof(hash_key));
     return absl::ResourceExhaustedError(
         absl::StrCat("token cache: cannot map ", map_bytes, " bytes: ", std::strerror(errno)));
   }
@@ -180,7 +182,9 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
   std::unique_ptr<TokenCache> cache(new TokenCache(reinterpret_cast<Bucket*>(table), num_buckets,
                                                    mem, map_bytes, options.leeway_seconds,
                                                    hash_key));
-  std::memset(hash_key, 0, sizeof(hash_key));
+  // A plain memset of a dead object may be optimised away; OPENSSL_cleanse
+  // is not (as in hmac.cc).
+  OPENSSL_cleanse(hash_key, sizeof(hash_key));
   return cache;
 }
 
@@ -196,7 +200,7 @@ TokenCache::TokenCache(Bucket* buckets, size_t num_buckets, void* map, size_t ma
 
 TokenCache::~TokenCache() {
   munmap(map_, map_bytes_);
-  std::memset(hash_key_, 0, sizeof(hash_key_));
+  OPENSSL_cleanse(hash_key_, sizeof(hash_key_));
 }
 
 size_t TokenCache::BytesPerEntry() { return sizeof(Bucket) / kWays; }

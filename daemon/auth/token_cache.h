@@ -1,7 +1,7 @@
 // token_cache.h
 //
 // TokenCache remembers tokens whose MAC has verified, so that the next
-// request for the same token skips base64url, HMAC and JSON (DESIGN.md
+// request for the same token skips base64url, HMAC and JSON (docs/design.md
 // "The cache"). What it keeps is what CheckClaims() (policy.h) needs to give
 // the answer a full verification would give: the claims, the header's alg
 // and the fingerprint of the key that verified the token. The caller still

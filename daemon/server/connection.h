@@ -38,7 +38,6 @@
 #include <string_view>
 
 #include "daemon/server/protocol_handler.h"
-#include "daemon/server/service.h"
 
 namespace tokend::server {
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "daemon/server/http/auth_mapping.h"
 #include "daemon/server/latency.h"
 #include "daemon/util/str_append.h"
+#include "protocol/codes.h"
 
 namespace tokend::server {
 namespace {
@@ -65,7 +65,7 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
     const std::string proto = Label("protocol", m.protocols[p]);
     for (size_t i = 0; i < ServiceStats::kStatusCount; ++i) {
       Sample("tokend_requests_total",
-             StrCat(proto, ",", Label("status", http::StatusName(static_cast<uint8_t>(i)))),
+             StrCat(proto, ",", Label("status", protocol::StatusName(static_cast<uint8_t>(i)))),
              s.responses_by_status[i], out);
     }
     Sample("tokend_requests_total", StrCat(proto, ",status=\"OTHER\""), s.responses_other_status,

@@ -24,14 +24,15 @@
 #include <string_view>
 
 #include "daemon/server/latency.h"
+#include "protocol/codes.h"
 
 namespace tokend::server {
 
 // A point-in-time copy of one or more handlers' counters (for /metrics).
 struct ServiceStats {
-  // PROTOCOL.md status codes 0 (OK) .. 12 (UNSUPPORTED_HEADER); a validator
-  // answering any other code is counted in responses_other_status.
-  static constexpr size_t kStatusCount = 13;
+  // The protocol's status codes (protocol/codes.h); a validator answering
+  // any other code is counted in responses_other_status.
+  static constexpr size_t kStatusCount = protocol::kStatusCount;
 
   uint64_t validate_requests = 0;  // validations answered (VALIDATE frames, HTTP auth checks)
   uint64_t ping_requests = 0;      // PING frames; HTTP /healthz and /metrics
@@ -69,7 +70,7 @@ struct ServiceCounters {
   static void Bump(std::atomic<uint64_t>& c) {
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   }
-  // One response with PROTOCOL.md status `status`.
+  // One response with protocol status `status`.
   void CountStatus(uint8_t status) {
     Bump(status < ServiceStats::kStatusCount ? responses_by_status[status]
                                              : responses_other_status);

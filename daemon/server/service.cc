@@ -3,21 +3,9 @@
 #include <cassert>
 #include <utility>
 
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace tokend::server {
-
-ServiceStats& ServiceStats::operator+=(const ServiceStats& o) {
-  validate_requests += o.validate_requests;
-  ping_requests += o.ping_requests;
-  for (size_t i = 0; i < kStatusCount; ++i) responses_by_status[i] += o.responses_by_status[i];
-  responses_other_status += o.responses_other_status;
-  protocol_errors += o.protocol_errors;
-  missing_token += o.missing_token;
-  cache_hits += o.cache_hits;
-  latency += o.latency;
-  return *this;
-}
 
 Service::Service(std::unique_ptr<RequestValidator> validator, NanoClock clock)
     : validator_(std::move(validator)), clock_(clock) {
@@ -75,21 +63,6 @@ size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close)
   }
   if (answered > 0) counters_.latency.Record(clock_() - start, answered);
   return pos;
-}
-
-ServiceStats ServiceCounters::Snapshot() const {
-  ServiceStats s;
-  s.validate_requests = validate_requests.load(std::memory_order_relaxed);
-  s.ping_requests = ping_requests.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < ServiceStats::kStatusCount; ++i) {
-    s.responses_by_status[i] = responses_by_status[i].load(std::memory_order_relaxed);
-  }
-  s.responses_other_status = responses_other_status.load(std::memory_order_relaxed);
-  s.protocol_errors = protocol_errors.load(std::memory_order_relaxed);
-  s.missing_token = missing_token.load(std::memory_order_relaxed);
-  s.cache_hits = cache_hits.load(std::memory_order_relaxed);
-  s.latency = latency.Snapshot();
-  return s;
 }
 
 }  // namespace tokend::server

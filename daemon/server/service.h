@@ -1,7 +1,7 @@
 // service.h
 //
 // Service turns the complete request frames at the front of a connection's
-// input into response frames (shared/PROTOCOL.md), with no I/O: the event
+// input into response frames (docs/protocol.md), with no I/O: the event
 // loops feed it bytes and send what it appends. It knows frames, not JWTs:
 // validation goes through the RequestValidator interface, which main
 // implements over daemon/auth.
@@ -36,7 +36,7 @@ namespace tokend::server {
 class RequestValidator {
  public:
   struct Outcome {
-    uint8_t status = 0;  // PROTOCOL.md status code
+    uint8_t status = 0;  // protocol status code (protocol/codes.h)
     uint8_t alg = 0;
     int64_t exp = 0;
     std::string_view subject;  // views live until the next Validate()

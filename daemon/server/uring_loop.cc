@@ -147,7 +147,6 @@ class BufferRing {
   // Maps and registers `entries` (a power of two) buffers of `size` bytes,
   // all handed to the kernel. Returns 0 or -errno.
   int Setup(io_uring* ring, unsigned entries, size_t size) {
-    entries_ = entries;
     size_ = size;
     mask_ = io_uring_buf_ring_mask(entries);
     ring_bytes_ = entries * sizeof(io_uring_buf);
@@ -196,7 +195,6 @@ class BufferRing {
   size_t ring_bytes_ = 0;
   char* bufs_ = nullptr;
   size_t bufs_bytes_ = 0;
-  unsigned entries_ = 0;
   size_t size_ = 0;
   int mask_ = 0;
   int added_ = 0;

@@ -19,10 +19,10 @@
 #include "daemon/auth/base64url.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/key_watcher.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/policy.h"
 #include "daemon/auth/verifier.h"
 #include "gtest/gtest.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::auth {
 namespace {

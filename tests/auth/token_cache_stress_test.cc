@@ -17,11 +17,11 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/keyring.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/revocation.h"
 #include "daemon/auth/token_cache.h"
 #include "daemon/auth/validator.h"
 #include "gtest/gtest.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::auth {
 namespace {

@@ -72,7 +72,27 @@ TEST(TokenCacheTest, CapacityIsRoundedUpToWholeBuckets) {
   EXPECT_EQ(MakeCache(1'000'000)->capacity(), 1'000'000u);
 }
 
-TEST(TokenCacheTest, EntryCostsTwoHundredBytes) { EXPECT_EQ(TokenCache::BytesPerEntry(), 200u); }
+TEST(TokenCacheTest, TokenLengthDoesNotChangeWhatAnEntryHolds) {
+  // One bucket: kWays tokens from 4 bytes to 64 KiB fill it exactly, and
+  // every one of them hits, because an entry keeps the token's tag, not its
+  // bytes.
+  std::unique_ptr<TokenCache> cache = MakeCache(TokenCache::kWays);
+  ASSERT_EQ(cache->capacity(), TokenCache::kWays);
+  std::vector<std::string> tokens;
+  for (size_t i = 0; i < TokenCache::kWays; ++i) {
+    tokens.push_back(std::string(size_t{1} << (2 * i + 2), static_cast<char>('a' + i)));
+  }
+  for (const std::string& t : tokens) {
+    ASSERT_TRUE(cache->Insert(cache->KeyOf(t), Alg::kHS256, 1, ExpiringAt(kNow + 60), kNow))
+        << t.size();
+  }
+  EXPECT_EQ(cache->CountLive(kNow), TokenCache::kWays);
+  for (const std::string& t : tokens) {
+    CachedToken hit;
+    EXPECT_TRUE(cache->Lookup(cache->KeyOf(t), kNow, &hit)) << t.size() << " bytes";
+    EXPECT_EQ(hit.claims().exp, kNow + 60);
+  }
+}
 
 TEST(TokenCacheTest, TagCoversTheWholeTokenAndIsKeyedPerCache) {
   std::unique_ptr<TokenCache> a = MakeCache(64);

@@ -13,13 +13,13 @@
 #include "daemon/auth/base64url.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/keyring.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/policy.h"
 #include "daemon/auth/revocation.h"
 #include "daemon/auth/secret.h"
 #include "daemon/auth/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::auth {
 namespace {

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "daemon/auth/base64url.h"
-#include "daemon/server/codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 
 namespace tokend::bench {
 namespace {

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "daemon/auth/key_loader.h"
-#include "daemon/auth/minter.h"
 #include "gtest/gtest.h"
 #include "tests/client/subprocess.h"
 #include "tests/integration/harness.h"
 #include "tokend/client.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::testing {
 namespace {

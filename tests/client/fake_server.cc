@@ -12,7 +12,7 @@
 #include <charconv>
 #include <string_view>
 
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace tokend::testing {
 namespace {

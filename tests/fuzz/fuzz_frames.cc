@@ -24,9 +24,9 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/server/codec.h"
 #include "daemon/server/connection.h"
 #include "daemon/server/service.h"
+#include "protocol/codec.h"
 #include "tests/fuzz/stream_split.h"
 #include "tests/server/fake_validator.h"
 

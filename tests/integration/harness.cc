@@ -26,8 +26,8 @@
 #include <thread>
 #include <utility>
 
-#include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
+#include "tools/minter/minter.h"
 
 extern char** environ;
 

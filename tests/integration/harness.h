@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 namespace tokend::integration {
 
@@ -141,7 +141,7 @@ class TokendProcess {
 // The path of the tokend binary under test.
 const char* TokendBinary();
 
-// Signed tokens for the keys a test writes (HMAC with daemon/auth/minter.h).
+// Signed tokens for the keys a test writes (HMAC with tools/minter/minter.h).
 std::string Mint(std::string_view secret, std::string_view kid, std::string_view payload_json,
                  std::string_view alg = "HS256");
 std::string RandomKey(size_t bytes = 32);

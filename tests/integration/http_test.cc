@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/http_util.h"
+#include "tests/require_io_uring.h"
 
 namespace tokend::integration {
 namespace {
@@ -46,7 +47,7 @@ class HttpTest : public ::testing::TestWithParam<std::string> {
     if (!daemon_.WaitReady()) {
       const std::string log = daemon_.Log();
       if (GetParam() == "io_uring" && log.find("unavailable") != std::string::npos) {
-        GTEST_SKIP() << "io_uring refused by this kernel: " << log;
+        TOKEND_SKIP_IO_URING("io_uring refused by this kernel: " << log);
       }
       FAIL() << "tokend did not become ready; log:\n" << log;
     }

@@ -1,5 +1,5 @@
 // The real tokend binary on a temporary socket, spoken to with the wire
-// protocol (shared/PROTOCOL.md). The protocol and lifecycle suite runs once
+// protocol (docs/protocol.md). The protocol and lifecycle suite runs once
 // per event loop; the startup checks run once.
 #include <signal.h>
 #include <sys/socket.h>
@@ -14,12 +14,13 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
-#include "daemon/server/codec.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/integration/harness.h"
+#include "tests/require_io_uring.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::integration {
 namespace {
@@ -77,7 +78,7 @@ class TokendTest : public ::testing::TestWithParam<std::string> {
     if (!daemon_.WaitReady()) {
       std::string log = daemon_.Log();
       if (GetParam() == "io_uring" && log.find("unavailable") != std::string::npos) {
-        GTEST_SKIP() << "io_uring refused by this kernel: " << log;
+        TOKEND_SKIP_IO_URING("io_uring refused by this kernel: " << log);
       }
       FAIL() << "tokend did not become ready; log:\n" << log;
     }
@@ -431,7 +432,7 @@ TEST_P(TokendTest, RunsUnderSocketActivationAndLeavesTheSocketFile) {
   if (!daemon_.WaitReady()) {
     std::string log = daemon_.Log();
     if (GetParam() == "io_uring" && log.find("unavailable") != std::string::npos) {
-      GTEST_SKIP() << "io_uring refused by this kernel";
+      TOKEND_SKIP_IO_URING("io_uring refused by this kernel");
     }
     FAIL() << "tokend did not become ready; log:\n" << log;
   }

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
-#include "daemon/server/codec.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/server/fake_validator.h"
 
 namespace tokend::server {

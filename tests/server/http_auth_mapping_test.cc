@@ -1,7 +1,6 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/auth/status.h"
 #include "daemon/server/http/auth_mapping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -130,14 +129,6 @@ TEST(WantClaimsTest, OneTrueZeroFalse) {
   EXPECT_EQ(WantClaims("false"), false);
   EXPECT_EQ(WantClaims("yes"), std::nullopt);
   EXPECT_EQ(WantClaims(""), std::nullopt);
-}
-
-TEST(StatusNameTest, MatchesTheAuthLayersNames) {
-  for (int i = 0; i < auth::kStatusCount; ++i) {
-    EXPECT_EQ(StatusName(static_cast<uint8_t>(i)), auth::StatusName(static_cast<auth::Status>(i)));
-  }
-  EXPECT_EQ(StatusName(13), "UNKNOWN");
-  EXPECT_EQ(StatusName(255), "UNKNOWN");
 }
 
 TEST(SafeHeaderValueTest, RefusesWhatWouldNotArriveUnchanged) {

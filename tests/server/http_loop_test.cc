@@ -12,6 +12,7 @@
 #include "daemon/server/http/http_service.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/require_io_uring.h"
 #include "tests/server/fake_validator.h"
 #include "tests/server/loop_test_util.h"
 
@@ -72,7 +73,7 @@ class HttpLoopTest : public ::testing::TestWithParam<LoopKind> {
         GetParam() == LoopKind::kUring ? MakeUringLoop(endpoints, o) : MakeEpollLoop(endpoints, o);
     if (!loop.ok()) {
       if (GetParam() == LoopKind::kUring && absl::IsUnavailable(loop.status())) {
-        GTEST_SKIP() << "io_uring unavailable here: " << loop.status();
+        TOKEND_SKIP_IO_URING("io_uring unavailable here: " << loop.status());
       }
       FAIL() << loop.status();
     }

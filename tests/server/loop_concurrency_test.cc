@@ -6,9 +6,10 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/server/codec.h"
 #include "daemon/server/event_loop.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
+#include "tests/require_io_uring.h"
 #include "tests/server/loop_test_util.h"
 
 namespace tokend::server::testing {
@@ -22,7 +23,7 @@ TEST_P(LoopConcurrencyTest, ClientsOnManyThreadsAllGetTheirOwnAnswers) {
   o.threads = 2;
   std::string skip;
   RunningLoop loop(GetParam(), sock.fd(), o, &skip);
-  if (!skip.empty()) GTEST_SKIP() << skip;
+  if (!skip.empty()) TOKEND_SKIP_IO_URING(skip);
   ASSERT_NE(loop.loop(), nullptr);
 
   constexpr int kThreads = 6;
@@ -90,7 +91,7 @@ TEST_P(LoopConcurrencyTest, StopFromAnotherThreadWhileClientsAreBusy) {
   o.drain_timeout = std::chrono::milliseconds(2000);
   std::string skip;
   RunningLoop loop(GetParam(), sock.fd(), o, &skip);
-  if (!skip.empty()) GTEST_SKIP() << skip;
+  if (!skip.empty()) TOKEND_SKIP_IO_URING(skip);
   ASSERT_NE(loop.loop(), nullptr);
   std::atomic<bool> go{true};
   std::vector<std::thread> clients;

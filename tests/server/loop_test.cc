@@ -11,9 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "daemon/server/codec.h"
 #include "daemon/server/event_loop.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
+#include "tests/require_io_uring.h"
 #include "tests/server/loop_test_util.h"
 
 namespace tokend::server::testing {
@@ -24,7 +25,7 @@ class LoopTest : public ::testing::TestWithParam<LoopKind> {
   void Start(LoopOptions o = {}) {
     std::string skip;
     loop_ = std::make_unique<RunningLoop>(GetParam(), sock_.fd(), std::move(o), &skip);
-    if (!skip.empty()) GTEST_SKIP() << skip;
+    if (!skip.empty()) TOKEND_SKIP_IO_URING(skip);
     ASSERT_NE(loop_->loop(), nullptr);
   }
   std::unique_ptr<Client> Connect() { return std::make_unique<Client>(sock_.path()); }
@@ -560,7 +561,7 @@ TEST_P(LoopTest, StopBeforeRunMakesRunReturnAtOnce) {
   auto loop = GetParam() == LoopKind::kUring ? MakeUringLoop(sock_.fd(), {}, factory)
                                              : MakeEpollLoop(sock_.fd(), {}, factory);
   if (!loop.ok() && loop.status().code() == absl::StatusCode::kUnavailable) {
-    GTEST_SKIP() << loop.status();
+    TOKEND_SKIP_IO_URING(loop.status());
   }
   ASSERT_TRUE(loop.ok()) << loop.status();
   (*loop)->Stop();
@@ -584,7 +585,7 @@ TEST_P(LoopTest, NullServiceFromTheFactoryFailsRun) {
   auto loop = GetParam() == LoopKind::kUring ? MakeUringLoop(sock_.fd(), {}, factory)
                                              : MakeEpollLoop(sock_.fd(), {}, factory);
   if (!loop.ok() && loop.status().code() == absl::StatusCode::kUnavailable) {
-    GTEST_SKIP() << loop.status();
+    TOKEND_SKIP_IO_URING(loop.status());
   }
   ASSERT_TRUE(loop.ok()) << loop.status();
   EXPECT_FALSE((*loop)->Run().ok());

@@ -23,10 +23,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "daemon/server/codec.h"
 #include "daemon/server/event_loop.h"
 #include "daemon/server/service.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/server/fake_validator.h"
 
 namespace tokend::server::testing {

@@ -6,8 +6,8 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/server/codec.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/server/fake_validator.h"
 
 namespace tokend::server {

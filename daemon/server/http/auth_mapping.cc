@@ -2,20 +2,14 @@
 
 #include <time.h>
 
-#include <array>
 #include <cstdio>
 #include <utility>
 
 #include "daemon/util/str_append.h"
+#include "protocol/codes.h"
 
 namespace tokend::server::http {
 namespace {
-
-constexpr std::array<std::string_view, 13> kStatusNames = {
-    "OK",        "MALFORMED",     "BAD_SIGNATURE",      "UNKNOWN_KEY",     "ALG_NOT_ALLOWED",
-    "EXPIRED",   "NOT_YET_VALID", "AUDIENCE_MISMATCH",  "ISSUER_MISMATCH", "REVOKED",
-    "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER",
-};
 
 bool IsWs(char c) { return c == ' ' || c == '\t'; }
 
@@ -186,10 +180,6 @@ std::optional<bool> WantClaims(const std::optional<std::string_view>& header) {
   return std::nullopt;
 }
 
-std::string_view StatusName(uint8_t status) {
-  return status < kStatusNames.size() ? kStatusNames[status] : std::string_view("UNKNOWN");
-}
-
 bool AudienceAllowed(std::string_view requested, const std::vector<std::string>& configured) {
   if (requested.empty() || configured.empty()) return true;
   for (const std::string& a : configured) {
@@ -260,7 +250,7 @@ void AppendAllowed(const ResponseCommon& c, std::string_view subject, int64_t ex
 }
 
 void AppendRefused(const ResponseCommon& c, uint8_t status, std::string* out) {
-  const std::string_view name = StatusName(status);
+  const std::string_view name = protocol::StatusName(status);
   AppendStatusLine(401, out);
   AppendCommon(c, 0, out);
   StrAppend(out,

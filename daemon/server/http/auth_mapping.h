@@ -102,16 +102,6 @@ TokenLookup ExtractToken(const HttpRequest& req, std::string* scratch);
 // header) does not; nullopt for anything else (a 400).
 std::optional<bool> WantClaims(const std::optional<std::string_view>& header);
 
-// StatusName()
-//
-// The PROTOCOL.md name of a status code ("OK", "EXPIRED", ...), or
-// "UNKNOWN" for a code outside the table.
-std::string_view StatusName(uint8_t status);
-
-inline constexpr uint8_t kStatusOk = 0;
-inline constexpr uint8_t kStatusMalformed = 1;
-inline constexpr uint8_t kStatusAudienceMismatch = 7;
-
 // AudienceAllowed()
 //
 // Whether X-Tokend-Audience `requested` may be asked for on the HTTP socket:
@@ -152,7 +142,8 @@ void AppendAllowed(const ResponseCommon& c, std::string_view subject, int64_t ex
 
 // AppendRefused()
 //
-// 401 for a token refused with `status` (not OK).
+// 401 for a token refused with `status` (not OK), named by
+// protocol::StatusName().
 void AppendRefused(const ResponseCommon& c, uint8_t status, std::string* out);
 
 // AppendMissingToken()

@@ -5,6 +5,8 @@
 #include <cassert>
 #include <utility>
 
+#include "protocol/codes.h"
+
 namespace tokend::server::http {
 namespace {
 
@@ -98,8 +100,8 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   if (!AudienceAllowed(audience, options_.audiences)) {
     // A client's own header must not widen what the relying party accepts.
     ServiceCounters::Bump(counters_.validate_requests);
-    counters_.CountStatus(kStatusAudienceMismatch);
-    AppendRefused(common, kStatusAudienceMismatch, out);
+    counters_.CountStatus(protocol::kStatusAudienceMismatch);
+    AppendRefused(common, protocol::kStatusAudienceMismatch, out);
     return true;
   }
   const RequestValidator::Outcome o = validator_->Validate(token.token, audience, *want_claims);
@@ -108,9 +110,10 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   uint8_t status = o.status;
   // A subject that would not arrive unchanged upstream is no subject to
   // pass on: refuse rather than let the request through as someone else.
-  if (status == kStatusOk && !SafeHeaderValue(o.subject)) status = kStatusMalformed;
+  if (status == protocol::kStatusOk && !SafeHeaderValue(o.subject))
+    status = protocol::kStatusMalformed;
   counters_.CountStatus(status);
-  if (status == kStatusOk) {
+  if (status == protocol::kStatusOk) {
     AppendAllowed(common, o.subject, o.exp,
                   *want_claims ? std::optional<std::string_view>(o.claims) : std::nullopt, out);
   } else {

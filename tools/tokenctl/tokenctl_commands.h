@@ -7,8 +7,8 @@
 // `err`; `--help` prints the command's usage to `out` and returns 0.
 // The world comes in through Context (stdin, time, environment): the
 // commands read no globals, so tests can drive them.
-#ifndef TOKEND_CLIENT_TOKENCTL_COMMANDS_H_
-#define TOKEND_CLIENT_TOKENCTL_COMMANDS_H_
+#ifndef TOKEND_TOOLS_TOKENCTL_TOKENCTL_COMMANDS_H_
+#define TOKEND_TOOLS_TOKENCTL_TOKENCTL_COMMANDS_H_
 
 #include <cstdint>
 #include <cstdio>
@@ -42,4 +42,4 @@ int Usage(const Context& ctx, const char* command, const std::string& message, c
 
 }  // namespace tokend::tokenctl
 
-#endif  // TOKEND_CLIENT_TOKENCTL_COMMANDS_H_
+#endif  // TOKEND_TOOLS_TOKENCTL_TOKENCTL_COMMANDS_H_

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "client/tokenctl_commands.h"
 #include "tokend/client.h"
+#include "tools/tokenctl/tokenctl_commands.h"
 
 namespace {
 

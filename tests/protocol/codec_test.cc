@@ -1,5 +1,5 @@
-// Byte-exact tests of the wire codec against shared/PROTOCOL.md.
-#include "daemon/server/codec.h"
+// Byte-exact tests of the wire codec against docs/protocol.md.
+#include "protocol/codec.h"
 
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "daemon/auth/minter.h"
+#include "tools/minter/minter.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

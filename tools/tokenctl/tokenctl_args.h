@@ -5,8 +5,8 @@
 // or, for a switch, `--name`; a repeatable flag keeps every occurrence in
 // order (abseil's flags keep only the last); `--` ends the flags; `-` alone
 // is a positional (stdin). Plain values, no global state: thread-safe.
-#ifndef TOKEND_CLIENT_TOKENCTL_ARGS_H_
-#define TOKEND_CLIENT_TOKENCTL_ARGS_H_
+#ifndef TOKEND_TOOLS_TOKENCTL_TOKENCTL_ARGS_H_
+#define TOKEND_TOOLS_TOKENCTL_TOKENCTL_ARGS_H_
 
 #include <map>
 #include <optional>
@@ -57,4 +57,4 @@ std::optional<int64_t> ParseInt64(std::string_view s);
 
 }  // namespace tokend::tokenctl
 
-#endif  // TOKEND_CLIENT_TOKENCTL_ARGS_H_
+#endif  // TOKEND_TOOLS_TOKENCTL_TOKENCTL_ARGS_H_

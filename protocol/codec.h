@@ -1,11 +1,11 @@
 // codec.h
 //
 // Pure encode/decode of the tokend wire protocol, version 1
-// (docs/protocol.md, the project's copy of shared/PROTOCOL.md). No file
+// (docs/protocol.md). No file
 // descriptors, no allocation beyond appending to the caller's string, no
 // state: thread-safe. Shared by the server and the client library.
-#ifndef TOKEND_DAEMON_SERVER_CODEC_H_
-#define TOKEND_DAEMON_SERVER_CODEC_H_
+#ifndef TOKEND_PROTOCOL_CODEC_H_
+#define TOKEND_PROTOCOL_CODEC_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -113,4 +113,4 @@ inline bool IsProtocolErrorBody(std::string_view body) {
 
 }  // namespace tokend::protocol
 
-#endif  // TOKEND_DAEMON_SERVER_CODEC_H_
+#endif  // TOKEND_PROTOCOL_CODEC_H_

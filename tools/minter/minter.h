@@ -3,8 +3,8 @@
 // Builds signed compact JWS tokens: for `tokenctl mint`, tests and
 // benchmarks. Not on the request path (it keys a fresh HMAC each call).
 // Pure functions: thread-safe.
-#ifndef TOKEND_DAEMON_AUTH_MINTER_H_
-#define TOKEND_DAEMON_AUTH_MINTER_H_
+#ifndef TOKEND_TOOLS_MINTER_MINTER_H_
+#define TOKEND_TOOLS_MINTER_MINTER_H_
 
 #include <cstdint>
 #include <span>
@@ -38,4 +38,4 @@ std::string JsonQuote(std::string_view s);
 
 }  // namespace tokend::auth
 
-#endif  // TOKEND_DAEMON_AUTH_MINTER_H_
+#endif  // TOKEND_TOOLS_MINTER_MINTER_H_

@@ -13,9 +13,9 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "client/tokenctl_args.h"
-#include "client/tokenctl_commands.h"
 #include "daemon/auth/status.h"
+#include "tools/tokenctl/tokenctl_args.h"
+#include "tools/tokenctl/tokenctl_commands.h"
 
 namespace tokend::tokenctl {
 namespace {

@@ -11,10 +11,10 @@
 #include <string>
 #include <string_view>
 
-#include "client/tokenctl_args.h"
-#include "client/tokenctl_commands.h"
-#include "daemon/auth/minter.h"
 #include "tokend/client.hpp"
+#include "tools/minter/minter.h"
+#include "tools/tokenctl/tokenctl_args.h"
+#include "tools/tokenctl/tokenctl_commands.h"
 
 namespace tokend::tokenctl {
 namespace {

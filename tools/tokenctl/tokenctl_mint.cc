@@ -10,13 +10,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/tokenctl_args.h"
-#include "client/tokenctl_commands.h"
 #include "daemon/auth/key_loader.h"
 #include "daemon/auth/keyring.h"
-#include "daemon/auth/minter.h"
 #include "daemon/auth/status.h"
 #include "simdjson.h"
+#include "tools/minter/minter.h"
+#include "tools/tokenctl/tokenctl_args.h"
+#include "tools/tokenctl/tokenctl_commands.h"
 
 namespace tokend::tokenctl {
 namespace {

@@ -1,4 +1,4 @@
-#include "client/tokenctl_args.h"
+#include "tools/tokenctl/tokenctl_args.h"
 
 #include <charconv>
 

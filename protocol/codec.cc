@@ -1,4 +1,4 @@
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 
 #include <cstring>
 
