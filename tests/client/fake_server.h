@@ -2,7 +2,7 @@
 //
 // A stand-in for tokend in client tests: it listens on a Unix socket,
 // serves each connection on its own thread with blocking I/O, and speaks
-// the wire protocol through the real codec (daemon/server/codec.h). Its
+// the wire protocol through the real codec (protocol/codec.h). Its
 // answers are a pure function of the request (below), so a test can check
 // that each result belongs to its own request; its Behavior makes it
 // misbehave the ways a client must survive: answer out of order, never

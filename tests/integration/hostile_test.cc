@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "daemon/auth/status.h"
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 #include "gtest/gtest.h"
 #include "tests/integration/harness.h"
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "daemon/server/accept_policy.h"
-#include "daemon/server/codec.h"
+#include "protocol/codec.h"
 #include "daemon/server/connection.h"
 #include "daemon/server/service.h"
 #include "gtest/gtest.h"
