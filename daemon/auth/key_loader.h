@@ -3,6 +3,7 @@
 // Reads key files from disk into KeyMaterial, by DESIGN.md "Keys on disk":
 //   *.json, *.jwks  a JWK Set of `kty: oct` keys (others skipped, warned);
 //   *.b64           one base64/base64url secret, whitespace around ignored;
+//   *.apikeys       opaque API keys by digest (api_keys.h), not HMAC keys;
 //   anything else   one raw secret, its exact bytes (not starting with '.').
 // Symbolic links are followed (a Kubernetes Secret volume is links into
 // ..data/). Free functions, no shared state: thread-safe. Errors and warnings
@@ -16,12 +17,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/auth/api_keys.h"
 #include "daemon/auth/keyring.h"
 
 namespace tokend::auth {
 
 struct LoadedKeys {
   std::vector<KeyMaterial> keys;
+  std::vector<ApiKey> api_keys;       // from *.apikeys files, in load order
   std::vector<std::string> warnings;  // one line each, for the log
 };
 

@@ -3,8 +3,11 @@
 // An immutable set of revoked tokens and jti values, read from a file with
 // one entry per line (blank lines and lines starting with '#' ignored,
 // surrounding whitespace trimmed). A line with two '.' is a whole compact
-// token; any other line is a jti. Immutable after construction: share by
-// const pointer, thread-safe.
+// token; any other line is a jti. An opaque API key is revoked by its token
+// (stored as a jti: pass it as `jti`) or by its `.apikeys` line, of which
+// only the first field, `sha256:<digest>`, is kept (pass ApiKeyDigestText()
+// as `jti`). Immutable after construction: share by const pointer,
+// thread-safe.
 #ifndef TOKEND_DAEMON_AUTH_REVOCATION_H_
 #define TOKEND_DAEMON_AUTH_REVOCATION_H_
 

@@ -30,6 +30,8 @@ std::string_view StatusName(Status s) {
       return "MISSING_CLAIM";
     case Status::kUnsupportedHeader:
       return "UNSUPPORTED_HEADER";
+    case Status::kUnknownToken:
+      return "UNKNOWN_TOKEN";
   }
   return "UNKNOWN";
 }
@@ -42,6 +44,8 @@ std::string_view AlgName(Alg alg) {
       return "HS384";
     case Alg::kHS512:
       return "HS512";
+    case Alg::kApiKey:
+      return "apikey";
     case Alg::kUnknown:
       break;
   }
