@@ -45,7 +45,7 @@ constexpr size_t kSendWindow = 64 * 1024;
 const char* const kStatusNames[] = {
     "OK",        "MALFORMED",     "BAD_SIGNATURE",      "UNKNOWN_KEY",     "ALG_NOT_ALLOWED",
     "EXPIRED",   "NOT_YET_VALID", "AUDIENCE_MISMATCH",  "ISSUER_MISMATCH", "REVOKED",
-    "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER",
+    "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER", "UNKNOWN_TOKEN",
 };
 
 void ResetResult(tokend_result* r) {
@@ -479,6 +479,8 @@ const char* tokend_alg_name(int alg) {
       return "HS384";
     case TOKEND_ALG_HS512:
       return "HS512";
+    case TOKEND_ALG_API_KEY:
+      return "apikey";
     default:
       return "unknown";
   }

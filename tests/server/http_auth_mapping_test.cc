@@ -84,7 +84,8 @@ TEST(StatusNameTest, MatchesTheAuthLayersNames) {
   for (int i = 0; i < auth::kStatusCount; ++i) {
     EXPECT_EQ(StatusName(static_cast<uint8_t>(i)), auth::StatusName(static_cast<auth::Status>(i)));
   }
-  EXPECT_EQ(StatusName(13), "UNKNOWN");
+  EXPECT_EQ(StatusName(13), "UNKNOWN_TOKEN");
+  EXPECT_EQ(StatusName(14), "UNKNOWN");
   EXPECT_EQ(StatusName(255), "UNKNOWN");
 }
 

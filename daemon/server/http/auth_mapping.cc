@@ -10,10 +10,10 @@
 namespace tokend::server::http {
 namespace {
 
-constexpr std::array<std::string_view, 13> kStatusNames = {
+constexpr std::array<std::string_view, 14> kStatusNames = {
     "OK",        "MALFORMED",     "BAD_SIGNATURE",      "UNKNOWN_KEY",     "ALG_NOT_ALLOWED",
     "EXPIRED",   "NOT_YET_VALID", "AUDIENCE_MISMATCH",  "ISSUER_MISMATCH", "REVOKED",
-    "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER",
+    "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER", "UNKNOWN_TOKEN",
 };
 
 bool IsWs(char c) { return c == ' ' || c == '\t'; }

@@ -86,6 +86,7 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   // pass on: refuse rather than let the request through as someone else.
   if (status == kStatusOk && !SafeHeaderValue(o.subject)) status = kStatusMalformed;
   counters_.CountStatus(status);
+  counters_.CountKind(o.alg, o.status);
   if (status == kStatusOk) {
     AppendAllowed(common, o.subject, o.exp,
                   *want_claims ? std::optional<std::string_view>(o.claims) : std::nullopt, out);
