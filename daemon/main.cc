@@ -234,7 +234,10 @@ int Run(const Config& config) {
       }));
   if (sockets->http.has_value()) {
     server::http::HttpServiceOptions http_options;
-    http_options.ready = [&publisher] { return publisher.Current()->keys->size() > 0; };
+    http_options.ready = [&publisher] {
+      const std::shared_ptr<const auth::KeySet> set = publisher.Current();
+      return set->keys->size() > 0 || set->api_keys != nullptr;  // API keys alone will do
+    };
     http_options.metrics = [&loop_for_metrics, &protocols, keys = watcher->get(),
                             cache_on = cache != nullptr](std::string* out) {
       server::MetricsSnapshot m;

@@ -170,6 +170,16 @@ TEST_F(ApiKeyTest, RotationWithoutDowntime) {
   EXPECT_TRUE(malformed);
 }
 
+TEST_F(ApiKeyTest, ApiKeysAloneMakeTheDaemonReady) {
+  if (!Executable(kCurl)) GTEST_SKIP() << kCurl << " is not installed (scripts/setup)";
+  std::string line;
+  const std::string token = NewKey("only", &line);
+  daemon_.WriteKey("only.apikeys", line);
+  StartDaemon();
+  EXPECT_EQ(Curl({}, "/healthz").status, 200);
+  EXPECT_EQ(Curl({"-H", "dapr-api-token: " + token}).Header("x-auth-subject"), "only");
+}
+
 TEST_F(ApiKeyTest, ABadLineRefusesStartupAndAReloadKeepsTheKeysInForce) {
   std::string line;
   const std::string token = NewKey("svc", &line);
