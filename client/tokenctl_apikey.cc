@@ -79,8 +79,9 @@ bool MakeLine(std::string_view token, const ParsedArgs& args, std::string* line,
   if (std::optional<std::string> e = args.Get("expires")) {
     absl::Time t;
     std::string why;
-    if (!absl::ParseTime(absl::RFC3339_full, *e, &t, &why) || absl::ToUnixSeconds(t) <= 0) {
-      *error = "--expires is not an RFC 3339 time after 1970, such as 2027-01-31T00:00:00Z";
+    if (!absl::ParseTime(absl::RFC3339_full, *e, &t, &why) || absl::ToUnixSeconds(t) <= 0 ||
+        absl::ToUnixSeconds(t) > auth::kMaxApiKeyExpiry) {
+      *error = "--expires is not an RFC 3339 time from 1970 to 9999, such as 2027-01-31T00:00:00Z";
       return false;
     }
     exp = absl::ToUnixSeconds(t);

@@ -133,7 +133,9 @@ absl::StatusOr<std::vector<ApiKey>> ParseApiKeys(std::string_view text, const st
         return bad("expires= is not an RFC 3339 time such as 2027-01-31T00:00:00Z");
       }
       key.exp = absl::ToUnixSeconds(t);
-      if (key.exp <= 0) return bad("expires= must be after 1970-01-01T00:00:00Z");
+      if (key.exp <= 0 || key.exp > kMaxApiKeyExpiry) {
+        return bad("expires= must be after 1970-01-01T00:00:00Z and before the year 10000");
+      }
     }
 
     auto [it, inserted] = seen.emplace(

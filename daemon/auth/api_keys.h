@@ -51,6 +51,9 @@ inline constexpr size_t kMinApiKeyBytes = 16;
 // Longest subject a line may carry.
 inline constexpr size_t kMaxApiKeySubjectBytes = 255;
 
+// Latest expiry a line may give: 9999-12-31T23:59:59Z.
+inline constexpr int64_t kMaxApiKeyExpiry = 253402300799;
+
 using ApiKeyDigest = std::array<uint8_t, 32>;
 
 struct ApiKey {

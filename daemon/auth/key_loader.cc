@@ -426,6 +426,10 @@ absl::StatusOr<std::shared_ptr<const Keyring>> LoadKeyring(const std::string& pa
 
 absl::StatusOr<KeyMaterial> ReadKeyFile(const std::string& path, std::string_view kid) {
   const std::string name = BaseName(path);
+  if (IsApiKeysFile(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": lists API key digests, not an HMAC key"));
+  }
   ScrubbedString bytes;
   absl::Status s = ReadRegularFile(path, bytes.str());
   if (!s.ok()) return s;

@@ -105,6 +105,8 @@ TEST(ApiKeysParseTest, MalformedLineIsRefusedWithItsNumber) {
       {digest + " svc expires=tomorrow", "RFC 3339"},
       {digest + " svc expires=2027-01-31", "RFC 3339"},
       {digest + " svc expires=1960-01-01T00:00:00Z", "after 1970"},
+      {digest + " svc expires=10000-01-01T00:00:00Z", "before the year 10000"},
+      {digest + " svc expires=9999999999999-01-01T00:00:00Z", "expires= "},
       {digest + " svc expires=2027-01-31T00:00:00Z expires=2028-01-31T00:00:00Z", "twice"},
       {digest + " " + std::string(256, 'a'), "visible ASCII"},
       {good, "same digest as line 2"},
@@ -321,6 +323,19 @@ TEST_F(ApiKeyFilesTest, ApiKeysFilesLoadBesideHmacKeys) {
   EXPECT_EQ((*set)->keys->size(), 1u);  // the .apikeys files are not raw HMAC keys
   ASSERT_NE((*set)->api_keys, nullptr);
   EXPECT_EQ((*set)->api_keys->size(), 2u);
+}
+
+TEST_F(ApiKeyFilesTest, AnApiKeysFileIsNeverReadAsAnHmacKey) {
+  Write("a.apikeys", Line(kToken, "orders") + "\n");
+  absl::StatusOr<KeyMaterial> m = ReadKeyFile((dir_ / "a.apikeys").string(), "");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("API key digests"), std::string::npos) << m.status();
+  options_.keys_path = (dir_ / "a.apikeys").string();  // --keys naming the file itself
+  absl::StatusOr<std::shared_ptr<const KeySet>> set = LoadKeySet(options_, nullptr);
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_TRUE((*set)->keys->empty());
+  ASSERT_NE((*set)->api_keys, nullptr);
+  EXPECT_EQ((*set)->api_keys->size(), 1u);
 }
 
 TEST_F(ApiKeyFilesTest, DuplicateDigestInTwoFilesRefusesTheSet) {
