@@ -409,8 +409,9 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a file or a directory"));
   }
 
-  if (loaded.keys.empty() && loaded.api_keys.empty())
+  if (loaded.keys.empty() && loaded.api_keys.empty()) {
     loaded.warnings.push_back(absl::StrCat(path, ": no keys loaded"));
+  }
   return loaded;
 }
 

