@@ -1,6 +1,5 @@
 #include "daemon/auth/validator.h"
 
-#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -34,7 +33,10 @@ bool HasTwoDots(std::string_view token) {
     // The high bit of each byte of `nonzero` is set where x's byte is not 0
     // (no carry crosses a byte: each sum is at most 0x7f + 0x7f).
     const uint64_t nonzero = ((x & kLow7) + kLow7) | x;
-    dots += static_cast<size_t>(std::popcount(~nonzero & (kOnes << 7)));
+    // One per '.' byte, summed into the top byte by the multiplication
+    // (std::popcount is a library call without -mpopcnt).
+    const uint64_t ones = (~nonzero & (kOnes << 7)) >> 7;
+    dots += static_cast<size_t>((ones * kOnes) >> 56);
   }
   for (; i < token.size(); ++i) dots += token[i] == '.';
   return dots == 2;
