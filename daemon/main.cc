@@ -180,7 +180,9 @@ int Healthz(const auth::KeySetPublisher& publisher, const auth::KeyWatcher& keys
             std::string* body) {
   const auth::KeyWatcherStats k = keys.stats();
   server::HealthSnapshot h;
-  h.keys_loaded = publisher.Current()->keys->size();
+  const std::shared_ptr<const auth::KeySet> set = publisher.Current();
+  // API keys alone will do: either kind of key can validate.
+  h.keys_loaded = set->keys->size() + (set->api_keys != nullptr ? set->api_keys->size() : 0);
   h.reload_failed = k.last_load_failed;
   h.reload_failure = k.last_failure;
   h.failing_since_unix = k.failing_since_unix;

@@ -41,6 +41,7 @@ inline constexpr CodeName kStatuses[] = {
     {10, "TOO_LARGE"},
     {11, "MISSING_CLAIM"},
     {12, "UNSUPPORTED_HEADER"},
+    {13, "UNKNOWN_TOKEN"},
 };
 
 // Algorithm codes of the response's `alg` byte, named as in a JWS header's
@@ -50,6 +51,7 @@ inline constexpr CodeName kAlgs[] = {
     {1, "HS256"},
     {2, "HS384"},
     {3, "HS512"},
+    {64, "apikey"},
 };
 
 inline constexpr size_t kStatusCount = std::size(kStatuses);

@@ -302,6 +302,19 @@ absl::StatusOr<std::vector<KeyMaterial>> LoadFile(const std::string& path, const
   return ParseFile(bytes.view(), FormOf(name), path, name, warnings);
 }
 
+bool IsApiKeysFile(std::string_view name) { return name.ends_with(".apikeys"); }
+
+// Reads one .apikeys file into loaded->api_keys.
+absl::Status LoadApiKeysFile(const std::string& path, LoadedKeys* loaded) {
+  std::string text;
+  absl::Status s = ReadRegularFile(path, text);
+  if (!s.ok()) return s;
+  absl::StatusOr<std::vector<ApiKey>> keys = ParseApiKeys(text, path);
+  if (!keys.ok()) return keys.status();
+  for (ApiKey& k : *keys) loaded->api_keys.push_back(std::move(k));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<KeyMaterial>> ParseJwks(std::string_view json, const std::string& source,
@@ -417,11 +430,17 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
         loaded.warnings.push_back(absl::StrCat(full, ": not a regular file; skipped"));
         continue;
       }
+      if (IsApiKeysFile(name)) {
+        if (absl::Status s = LoadApiKeysFile(full, &loaded); !s.ok()) return s;
+        continue;
+      }
       absl::StatusOr<std::vector<KeyMaterial>> keys = LoadFile(full, name, &loaded.warnings);
       if (!keys.ok()) return keys.status();
       WarnIfWorldReadable(full, est, &loaded.warnings);
       for (KeyMaterial& m : *keys) loaded.keys.push_back(std::move(m));
     }
+  } else if (S_ISREG(st.st_mode) && IsApiKeysFile(BaseName(path))) {
+    if (absl::Status s = LoadApiKeysFile(path, &loaded); !s.ok()) return s;
   } else if (S_ISREG(st.st_mode)) {
     absl::StatusOr<std::vector<KeyMaterial>> keys =
         LoadFile(path, BaseName(path), &loaded.warnings);
@@ -432,7 +451,9 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": not a file or a directory"));
   }
 
-  if (loaded.keys.empty()) loaded.warnings.push_back(absl::StrCat(path, ": no keys loaded"));
+  if (loaded.keys.empty() && loaded.api_keys.empty()) {
+    loaded.warnings.push_back(absl::StrCat(path, ": no keys loaded"));
+  }
   return loaded;
 }
 
@@ -448,6 +469,10 @@ absl::StatusOr<std::shared_ptr<const Keyring>> LoadKeyring(const std::string& pa
 
 absl::StatusOr<KeyMaterial> ReadKeyFile(const std::string& path, std::string_view kid) {
   const std::string name = BaseName(path);
+  if (IsApiKeysFile(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": lists API key digests, not an HMAC key"));
+  }
   ScrubbedString bytes;
   absl::Status s = ReadRegularFile(path, kMaxKeyFileBytes, bytes.str(), "; not a key file");
   if (!s.ok()) return s;

@@ -3,6 +3,7 @@
 // Reads key files from disk into KeyMaterial, by docs/design.md "Keys on disk":
 //   *.json, *.jwks  a JWK Set of `kty: oct` keys (others skipped, warned);
 //   *.b64           one base64/base64url secret, whitespace around ignored;
+//   *.apikeys       opaque API keys by digest (api_keys.h), not HMAC keys;
 //   anything else   one raw secret, its exact bytes (not starting with '.').
 // In a directory, files named like backups or documents are not keys (see
 // NotAKeyFileReason()) and are skipped with a warning, and a key file that
@@ -19,12 +20,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/auth/api_keys.h"
 #include "daemon/auth/keyring.h"
 
 namespace tokend::auth {
 
 struct LoadedKeys {
   std::vector<KeyMaterial> keys;
+  std::vector<ApiKey> api_keys;       // from *.apikeys files, in load order
   std::vector<std::string> warnings;  // one line each, for the log
 };
 

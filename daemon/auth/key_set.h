@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 
+#include "daemon/auth/api_keys.h"
 #include "daemon/auth/keyring.h"
 #include "daemon/auth/revocation.h"
 
@@ -27,10 +28,14 @@ namespace tokend::auth {
 struct KeySet {
   std::shared_ptr<const Keyring> keys;            // never null
   std::shared_ptr<const RevocationList> revoked;  // never null
+  std::shared_ptr<const ApiKeyTable> api_keys;    // null when no API key is loaded, else non-empty
 
   static std::shared_ptr<const KeySet> Make(std::shared_ptr<const Keyring> keys,
-                                            std::shared_ptr<const RevocationList> revoked) {
-    return std::make_shared<const KeySet>(KeySet{std::move(keys), std::move(revoked)});
+                                            std::shared_ptr<const RevocationList> revoked,
+                                            std::shared_ptr<const ApiKeyTable> api_keys = nullptr) {
+    if (api_keys != nullptr && api_keys->empty()) api_keys = nullptr;
+    return std::make_shared<const KeySet>(
+        KeySet{std::move(keys), std::move(revoked), std::move(api_keys)});
   }
 };
 

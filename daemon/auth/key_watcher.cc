@@ -103,8 +103,13 @@ std::string DescribeChange(const KeySet& before, const KeySet& after) {
   if (!removed.empty()) parts.push_back(absl::StrCat("removed ", KidList(removed)));
   if (!replaced.empty()) parts.push_back(absl::StrCat("replaced ", KidList(replaced)));
   if (parts.empty()) parts.push_back("same keys");
+  std::string api_keys;
+  if (after.api_keys != nullptr || before.api_keys != nullptr) {
+    api_keys = absl::StrCat(
+        Count(after.api_keys == nullptr ? 0 : after.api_keys->size(), "API key"), ", ");
+  }
   return absl::StrCat(Count(after.keys->size(), "key"), " (", absl::StrJoin(parts, "; "), "), ",
-                      Count(after.revoked->size(), "revoked entry", "revoked entries"));
+                      api_keys, Count(after.revoked->size(), "revoked entry", "revoked entries"));
 }
 
 class KeyWatcherImpl final : public KeyWatcher {
@@ -603,6 +608,9 @@ absl::StatusOr<std::shared_ptr<const KeySet>> LoadKeySet(const KeyWatcherOptions
   if (!loaded.ok()) return loaded.status();
   absl::StatusOr<std::shared_ptr<const Keyring>> keys = Keyring::Build(std::move(loaded->keys));
   if (!keys.ok()) return keys.status();
+  absl::StatusOr<std::shared_ptr<const ApiKeyTable>> api_keys =
+      ApiKeyTable::Build(std::move(loaded->api_keys));
+  if (!api_keys.ok()) return api_keys.status();
   std::shared_ptr<const RevocationList> revoked = RevocationList::Empty();
   if (!options.revoked_path.empty()) {
     absl::StatusOr<std::shared_ptr<const RevocationList>> list =
@@ -617,11 +625,14 @@ absl::StatusOr<std::shared_ptr<const KeySet>> LoadKeySet(const KeyWatcherOptions
   if (warnings != nullptr) {
     for (std::string& w : loaded->warnings) warnings->push_back(std::move(w));
   }
-  return KeySet::Make(*std::move(keys), std::move(revoked));
+  return KeySet::Make(*std::move(keys), std::move(revoked), *std::move(api_keys));
 }
 
 bool SameKeySet(const KeySet& a, const KeySet& b) {
-  return a.keys->SameKeysAs(*b.keys) && *a.revoked == *b.revoked;
+  const bool same_api_keys = a.api_keys == nullptr || b.api_keys == nullptr
+                                 ? a.api_keys == b.api_keys
+                                 : a.api_keys->SameKeysAs(*b.api_keys);
+  return a.keys->SameKeysAs(*b.keys) && *a.revoked == *b.revoked && same_api_keys;
 }
 
 absl::StatusOr<std::unique_ptr<KeyWatcher>> KeyWatcher::Create(KeyWatcherOptions options,

@@ -36,6 +36,11 @@ std::shared_ptr<const RevocationList> RevocationList::Parse(std::string_view tex
     text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
     line = Trim(line);
     if (line.empty() || line.front() == '#') continue;
+    if (line.starts_with("sha256:")) {  // an .apikeys line: its digest alone
+      size_t end = 0;
+      while (end < line.size() && !IsSpace(line[end])) ++end;
+      line = line.substr(0, end);
+    }
     size_t dots = 0;
     for (char c : line) dots += c == '.';
     if (dots == 2) {

@@ -5,8 +5,11 @@
 // surrounding whitespace trimmed). A line with exactly two '.' is a whole
 // compact token or a jti that happens to hold two dots ("2024.06.x"): it is
 // filed under both readings, so it revokes the token with that text and any
-// token whose jti is that text. Any other line is a jti. Immutable after
-// construction: share by const pointer, thread-safe.
+// token whose jti is that text. Any other line is a jti. An opaque API key
+// is revoked by its token (stored as a jti: pass it as `jti`) or by its
+// `.apikeys` line, of which only the first field, `sha256:<digest>`, is kept
+// (pass ApiKeyDigestText() as `jti`). Immutable after construction: share by
+// const pointer, thread-safe.
 #ifndef TOKEND_DAEMON_AUTH_REVOCATION_H_
 #define TOKEND_DAEMON_AUTH_REVOCATION_H_
 

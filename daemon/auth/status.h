@@ -29,10 +29,11 @@ enum class Status : uint8_t {
   kTooLarge = 10,           // token longer than the configured maximum
   kMissingClaim = 11,       // a claim the policy requires is absent
   kUnsupportedHeader = 12,  // `crit`, `b64`, `jku`, `x5u`, `jwk`, `x5c`, `cty: JWT`, ...
+  kUnknownToken = 13,       // an opaque token that matches no loaded API key
 };
 
 inline constexpr int kStatusCount = static_cast<int>(protocol::kStatusCount);
-static_assert(static_cast<int>(Status::kUnsupportedHeader) < kStatusCount);
+static_assert(static_cast<int>(Status::kUnknownToken) < kStatusCount);
 
 // StatusName()
 //
@@ -47,11 +48,12 @@ enum class Alg : uint8_t {
   kHS256 = 1,
   kHS384 = 2,
   kHS512 = 3,
+  kApiKey = 64,  // an opaque API key (api_keys.h), not a JWS alg
 };
 
 // AlgName()
 //
-// "HS256", "HS384", "HS512", or "unknown".
+// "HS256", "HS384", "HS512", "apikey", or "unknown".
 constexpr std::string_view AlgName(Alg alg) { return protocol::AlgName(static_cast<uint8_t>(alg)); }
 
 // AlgFromName()
@@ -74,6 +76,7 @@ constexpr size_t AlgHashSize(Alg alg) {
     case Alg::kHS512:
       return 64;
     case Alg::kUnknown:
+    case Alg::kApiKey:
       break;
   }
   return 0;
@@ -97,7 +100,7 @@ class AlgSet {
 
  private:
   static constexpr uint8_t Bit(Alg alg) {
-    return static_cast<uint8_t>(1u << static_cast<int>(alg));
+    return static_cast<int>(alg) < 8 ? static_cast<uint8_t>(1u << static_cast<int>(alg)) : 0;
   }
   uint8_t bits_ = 0;
 };

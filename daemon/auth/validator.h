@@ -12,6 +12,11 @@
 // tokens whose MAC verified, under a 128-bit keyed tag of the whole token,
 // and the hit re-runs every check that can change (clock, audience,
 // revocation, key still loaded) through the same CheckClaims().
+// Opaque API keys (api_keys.h): when the key set holds any, a token without
+// exactly two dots skips all of the above and is looked up by its SHA-256
+// (OK with alg kApiKey, kExpired past its expiry, kRevoked when listed,
+// else kUnknownToken); it is not cached, since the lookup costs about one
+// SHA-256 already. With no API key loaded such a token stays kMalformed.
 // One Validator per thread: not thread-safe. The Policy, publisher and cache
 // must outlive it; the cache may be null (caching off). Every Validator
 // sharing a cache must share its Policy (an entry records that the token
@@ -25,6 +30,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/auth/api_keys.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/policy.h"
 #include "daemon/auth/status.h"
@@ -63,8 +69,14 @@ class Validator {
   bool AnswerFromCache(std::string_view token, std::string_view audience, bool want_claims,
                        const KeySet& keys, int64_t now, ValidationResult* out);
 
+  // The answer for an opaque token (the API key path above).
+  void ValidateApiKey(std::string_view token, const KeySet& keys, int64_t now,
+                      ValidationResult* out);
+
   const Policy& policy_;
   KeySetReader keys_;
+  ApiKeyHasher api_key_hasher_;
+  std::string digest_text_;  // scratch for the revocation check of an API key
   TokenCache* cache_;
   Verifier verifier_;
   CachedToken hit_;      // the last hit's entry, which result views point into

@@ -74,6 +74,19 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
            out);
   }
 
+  Family("tokend_validations_total", "counter",
+         "Validations answered, by protocol and kind of token (api_key: answered with alg 64 or "
+         "UNKNOWN_TOKEN; jwt: every other).",
+         out);
+  for (size_t p = 0; p < n; ++p) {
+    const ServiceStats& s = m.loop.endpoints[p];
+    const std::string proto = Label("protocol", m.protocols[p]);
+    const uint64_t api = std::min(s.api_key_requests, s.validate_requests);
+    Sample("tokend_validations_total", StrCat(proto, ",kind=\"jwt\""), s.validate_requests - api,
+           out);
+    Sample("tokend_validations_total", StrCat(proto, ",kind=\"api_key\""), api, out);
+  }
+
   Family("tokend_protocol_errors_total", "counter",
          "Requests refused as malformed, after which the connection closed (binary: the 255 "
          "answer; HTTP: 400 and 413).",

@@ -10,6 +10,7 @@ ServiceStats& ServiceStats::operator+=(const ServiceStats& o) {
   protocol_errors += o.protocol_errors;
   missing_token += o.missing_token;
   cache_hits += o.cache_hits;
+  api_key_requests += o.api_key_requests;
   latency += o.latency;
   return *this;
 }
@@ -25,6 +26,7 @@ ServiceStats ServiceCounters::Snapshot() const {
   s.protocol_errors = protocol_errors.load(std::memory_order_relaxed);
   s.missing_token = missing_token.load(std::memory_order_relaxed);
   s.cache_hits = cache_hits.load(std::memory_order_relaxed);
+  s.api_key_requests = api_key_requests.load(std::memory_order_relaxed);
   s.latency = latency.Snapshot();
   return s;
 }

@@ -46,6 +46,9 @@ struct ServiceStats {
   uint64_t missing_token = 0;
   // Validations the validator answered from its token cache.
   uint64_t cache_hits = 0;
+  // Validations of opaque API keys (answered with alg 64, or UNKNOWN_TOKEN);
+  // the other validate_requests were taken for JWS.
+  uint64_t api_key_requests = 0;
   // For each request answered: the time from the start of the Handle()
   // call that answered it to the end of that call (its response is sent
   // with the call's other responses, so this is when it could go out).
@@ -65,6 +68,7 @@ struct ServiceCounters {
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> missing_token{0};
   std::atomic<uint64_t> cache_hits{0};
+  std::atomic<uint64_t> api_key_requests{0};
   LatencyRecorder latency;
 
   static void Bump(std::atomic<uint64_t>& c) {
@@ -74,6 +78,11 @@ struct ServiceCounters {
   void CountStatus(uint8_t status) {
     Bump(status < ServiceStats::kStatusCount ? responses_by_status[status]
                                              : responses_other_status);
+  }
+  // One validation answered with alg `alg` and status `status`: counted by
+  // kind of token (PROTOCOL.md alg 64 and status 13 are API keys).
+  void CountKind(uint8_t alg, uint8_t status) {
+    if (alg == 64 || status == 13) Bump(api_key_requests);
   }
   // Thread-safe.
   ServiceStats Snapshot() const;

@@ -57,6 +57,7 @@ size_t Service::HandleFrames(std::string_view in, std::string* out, bool* close)
       protocol::AppendValidateResponse(out, h.request_id, resp);
       ServiceCounters::Bump(counters_.validate_requests);
       counters_.CountStatus(o.status);
+      counters_.CountKind(o.alg, o.status);
       if (o.cache_hit) ServiceCounters::Bump(counters_.cache_hits);
     }
     pos += consumed;

@@ -110,11 +110,11 @@ TEST_F(ClientTest, ClaimsComeBackOnlyWhenAskedFor) {
 
 TEST_F(ClientTest, EveryStatusIsReportedWithItsProtocolName) {
   const char* const kNames[] = {
-      "OK",        "MALFORMED",     "BAD_SIGNATURE",     "UNKNOWN_KEY",     "ALG_NOT_ALLOWED",
-      "EXPIRED",   "NOT_YET_VALID", "AUDIENCE_MISMATCH", "ISSUER_MISMATCH", "REVOKED",
-      "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER"};
+      "OK",        "MALFORMED",     "BAD_SIGNATURE",      "UNKNOWN_KEY",     "ALG_NOT_ALLOWED",
+      "EXPIRED",   "NOT_YET_VALID", "AUDIENCE_MISMATCH",  "ISSUER_MISMATCH", "REVOKED",
+      "TOO_LARGE", "MISSING_CLAIM", "UNSUPPORTED_HEADER", "UNKNOWN_TOKEN"};
   tokend_client* c = Connect();
-  for (int s = 0; s <= TOKEND_STATUS_UNSUPPORTED_HEADER; ++s) {
+  for (int s = 0; s <= TOKEND_STATUS_UNKNOWN_TOKEN; ++s) {
     tokend_result r;
     ASSERT_EQ(Validate(c, "status:" + std::to_string(s), &r, "", TOKEND_WANT_CLAIMS), TOKEND_OK);
     EXPECT_EQ(r.status, s);
@@ -546,9 +546,12 @@ TEST(ClientNamesTest, EveryErrorCodeHasItsOwnMessage) {
   EXPECT_NE(std::string(tokend_strerror(TOKEND_ERR_NO_DAEMON)).find("TOKEND_SOCKET"),
             std::string::npos);
   EXPECT_STREQ(tokend_status_name(-1), "UNKNOWN");
-  EXPECT_STREQ(tokend_status_name(13), "UNKNOWN");
+  EXPECT_STREQ(tokend_status_name(13), "UNKNOWN_TOKEN");
+  EXPECT_STREQ(tokend_status_name(14), "UNKNOWN");
   EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_HS384), "HS384");
   EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_HS512), "HS512");
+  EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_API_KEY), "apikey");
+  EXPECT_EQ(TOKEND_ALG_API_KEY, 64);
   EXPECT_STREQ(tokend_alg_name(7), "unknown");
   EXPECT_STREQ(tokend_last_error(nullptr), "");
 }

@@ -282,5 +282,45 @@ TEST_F(NginxTest, ManyRequestsThroughNginxAllAnswered) {
   }
 }
 
+// Dapr end to end (README "Dapr"): daprd sends its APP_API_TOKEN in the
+// dapr-api-token header, and the app's nginx asks tokend. The token is an
+// API key from `tokenctl apikey new`, written straight into the watched keys
+// directory, or a JWT from `tokenctl mint`.
+TEST_F(NginxTest, DaprApiTokenPassesAsAnApiKeyOrAJwtFromTokenctl) {
+  auto printed = [](const ProgramResult& r) {  // the line that is not tokenctl's note
+    std::string token;
+    std::istringstream in(r.out);
+    for (std::string l; std::getline(in, l);) {
+      if (!l.empty() && !l.starts_with("tokenctl")) token = l;
+    }
+    return token;
+  };
+  const ProgramResult made = RunProgram({TOKENCTL_PATH, "apikey", "new", "--sub", "daprd-checkout",
+                                         daemon_.keys_dir() + "/dapr.apikeys"});
+  ASSERT_EQ(made.exit_code, 0) << made.out;
+  const std::string app_api_token = printed(made);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  HttpResponse r;
+  do {
+    r = Get({"dapr-api-token: " + app_api_token});
+  } while (r.status != 200 && std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(r.status, 200) << daemon_.Log();
+  EXPECT_EQ(r.body, "hello daprd-checkout\n");
+  std::string wrong = app_api_token;
+  wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
+  HttpResponse refused = Get({"dapr-api-token: " + wrong});
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_THAT(refused.Header("www-authenticate").value_or(""),
+              HasSubstr("error_description=\"UNKNOWN_TOKEN\""));
+
+  const ProgramResult minted =
+      RunProgram({TOKENCTL_PATH, "mint", "--key", daemon_.keys_dir() + "/k1", "--sub",
+                  "daprd-orders", "--aud", "api", "--ttl", "600"});
+  ASSERT_EQ(minted.exit_code, 0) << minted.out;
+  HttpResponse jwt = Get({"dapr-api-token: " + printed(minted)});
+  EXPECT_EQ(jwt.status, 200);
+  EXPECT_EQ(jwt.body, "hello daprd-orders\n");
+}
+
 }  // namespace
 }  // namespace tokend::integration

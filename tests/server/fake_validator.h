@@ -5,6 +5,7 @@
 //   token "ok:<sub>"  -> OK, HS256, exp 1700000000, subject <sub>,
 //                        claims {"sub":"<sub>","aud":"<audience>"}
 //   token "exp"       -> EXPIRED (5), HS384, exp 1
+//   token "apikey:<sub>" -> OK, alg 64 (an opaque API key), exp 0, subject <sub>
 //   token "status:N"  -> status N (any byte), alg 0
 //   anything else     -> BAD_SIGNATURE (2), HS256
 // It also counts its calls (atomically: a test may read the count from
@@ -40,6 +41,13 @@ class FakeValidator : public RequestValidator {
       o.exp = kFakeExp;
       o.subject = subject_;
       o.claims = claims_;  // the Service must drop it without WANT_CLAIMS
+      return o;
+    }
+    if (token.substr(0, 7) == "apikey:") {
+      subject_.assign(token.substr(7));
+      o.status = 0;
+      o.alg = 64;
+      o.subject = subject_;
       return o;
     }
     if (token == "exp") {

@@ -97,6 +97,25 @@ TEST(HttpServiceTest, RefusedTokenGets401WithTheStatusName) {
   EXPECT_EQ(f.service->stats().responses_by_status[5], 1u);
 }
 
+TEST(HttpServiceTest, ApiKeyFromEveryTokenSourceIsAllowedAndCountedByKind) {
+  Fixture f;
+  for (const std::string& req :
+       {Get("dapr-api-token: apikey:orders\r\n"), Get("Authorization: Bearer apikey:orders\r\n"),
+        Get("", "/x?accessToken=apikey:orders")}) {
+    const std::string out = f.Handle(req);
+    EXPECT_THAT(out, StartsWith("HTTP/1.1 200 OK\r\n"));
+    EXPECT_THAT(out, HasSubstr("\r\nX-Auth-Subject: orders\r\nX-Auth-Expires: 0\r\n"));
+  }
+  const std::string refused = f.Handle(Get("dapr-api-token: status:13\r\n"));
+  EXPECT_THAT(refused, StartsWith("HTTP/1.1 401 Unauthorized\r\n"));
+  EXPECT_THAT(refused, HasSubstr("\r\nx-ext-auth-reason: UNKNOWN_TOKEN\r\n"));
+  f.Handle(Get("dapr-api-token: ok:jwt-user\r\n"));
+  const ServiceStats s = f.service->stats();
+  EXPECT_EQ(s.validate_requests, 5u);
+  EXPECT_EQ(s.api_key_requests, 4u);
+  EXPECT_EQ(s.responses_by_status[13], 1u);
+}
+
 TEST(HttpServiceTest, MissingTokenIsNotValidated) {
   Fixture f;
   const std::string out = f.Handle(Get("Authorization: Basic abc\r\n"));

@@ -23,6 +23,9 @@ MetricsSnapshot Sample() {
   m.loop.endpoints[1].responses_by_status[5] = 3;
   m.loop.endpoints[1].missing_token = 4;
   m.loop.endpoints[1].ping_requests = 1;
+  m.loop.endpoints[1].responses_by_status[13] = 2;
+  m.loop.endpoints[1].validate_requests = 9;
+  m.loop.endpoints[1].api_key_requests = 4;
   LatencyRecorder r;
   r.Record(300);        // 300 ns
   r.Record(2'000'000);  // 2 ms
@@ -64,6 +67,10 @@ TEST(MetricsTest, CountersAppearWithTheirLabels) {
   EXPECT_EQ(s.at("tokend_requests_total{protocol=\"binary\",status=\"OK\"}"), "7");
   EXPECT_EQ(s.at("tokend_requests_total{protocol=\"http\",status=\"EXPIRED\"}"), "3");
   EXPECT_EQ(s.at("tokend_requests_total{protocol=\"http\",status=\"MISSING_TOKEN\"}"), "4");
+  EXPECT_EQ(s.at("tokend_requests_total{protocol=\"http\",status=\"UNKNOWN_TOKEN\"}"), "2");
+  EXPECT_EQ(s.at("tokend_validations_total{protocol=\"http\",kind=\"jwt\"}"), "5");
+  EXPECT_EQ(s.at("tokend_validations_total{protocol=\"http\",kind=\"api_key\"}"), "4");
+  EXPECT_EQ(s.at("tokend_validations_total{protocol=\"binary\",kind=\"api_key\"}"), "0");
   EXPECT_EQ(s.at("tokend_protocol_errors_total{protocol=\"binary\"}"), "2");
   EXPECT_EQ(s.at("tokend_ping_requests_total{protocol=\"http\"}"), "1");
   EXPECT_EQ(s.at("tokend_cache_hits_total"), "6");

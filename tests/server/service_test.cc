@@ -291,6 +291,29 @@ TEST_F(ServiceTest, StatsCountRequestsStatusesAndProtocolErrors) {
   EXPECT_EQ(sum.responses_by_status[5], 4u);
 }
 
+TEST_F(ServiceTest, ApiKeyValidationsAreCountedByKind) {
+  std::string in;
+  protocol::AppendValidateRequest(&in, 1, 0, "ok:a", "");
+  protocol::AppendValidateRequest(&in, 2, 0, "apikey:orders", "");
+  protocol::AppendValidateRequest(&in, 3, 0, "status:13", "");
+  protocol::AppendValidateRequest(&in, 4, 0, "status:1", "");
+  std::string out;
+  bool close = false;
+  service_->HandleFrames(in, &out, &close);
+  const std::vector<Response> rs = Parse(out);
+  ASSERT_EQ(rs.size(), 4u);
+  const ValidateResponse api = DecodeValidate(rs[1]);
+  EXPECT_EQ(api.alg, 64);
+  EXPECT_EQ(api.subject, "orders");
+  const ServiceStats s = service_->stats();
+  EXPECT_EQ(s.validate_requests, 4u);
+  EXPECT_EQ(s.api_key_requests, 2u);
+  EXPECT_EQ(s.responses_by_status[13], 1u);
+  ServiceStats sum = s;
+  sum += s;
+  EXPECT_EQ(sum.api_key_requests, 4u);
+}
+
 TEST_F(ServiceTest, StatsAreReadableWhileTheWorkerRuns) {
   std::atomic<bool> done{false};
   std::thread reader([&] {

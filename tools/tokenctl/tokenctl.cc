@@ -23,6 +23,7 @@ constexpr char kUsage[] =
     "  ping      check that tokend answers\n"
     "  keygen    write a new random HMAC key file\n"
     "  mint      sign a token with a key file, as the daemon would accept it\n"
+    "  apikey    make an opaque API key, or the digest line of an existing one\n"
     "\n"
     "Run `tokenctl COMMAND --help` for a command's options.\n"
     "The socket is --socket PATH, else $TOKEND_SOCKET, else " TOKEND_DEFAULT_SOCKET ".\n";
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
     rc = tc::RunKeygen(args, ctx);
   } else if (command == "mint") {
     rc = tc::RunMint(args, ctx);
+  } else if (command == "apikey") {
+    rc = tc::RunApiKey(args, ctx);
   } else {
     std::fprintf(stderr, "tokenctl: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
     return tc::kExitError;

@@ -33,6 +33,7 @@ int RunValidate(const std::vector<std::string>& args, const Context& ctx);
 int RunPing(const std::vector<std::string>& args, const Context& ctx);
 int RunKeygen(const std::vector<std::string>& args, const Context& ctx);
 int RunMint(const std::vector<std::string>& args, const Context& ctx);
+int RunApiKey(const std::vector<std::string>& args, const Context& ctx);
 
 // Usage()
 //

@@ -139,7 +139,8 @@ enum {
   TOKEND_STATUS_REVOKED = 9,
   TOKEND_STATUS_TOO_LARGE = 10,
   TOKEND_STATUS_MISSING_CLAIM = 11,
-  TOKEND_STATUS_UNSUPPORTED_HEADER = 12
+  TOKEND_STATUS_UNSUPPORTED_HEADER = 12,
+  TOKEND_STATUS_UNKNOWN_TOKEN = 13 /* an opaque token matching no loaded API key */
 };
 
 /* Signature algorithms, as the protocol numbers them. */
@@ -147,7 +148,8 @@ enum {
   TOKEND_ALG_UNKNOWN = 0, /* the header did not parse, or names no HS algorithm */
   TOKEND_ALG_HS256 = 1,   /* HMAC-SHA-256 */
   TOKEND_ALG_HS384 = 2,   /* HMAC-SHA-384 */
-  TOKEND_ALG_HS512 = 3    /* HMAC-SHA-512 */
+  TOKEND_ALG_HS512 = 3,   /* HMAC-SHA-512 */
+  TOKEND_ALG_API_KEY = 64 /* an opaque API key (no JWS), name "apikey" */
 };
 
 /* Request flags. */

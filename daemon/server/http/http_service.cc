@@ -113,6 +113,7 @@ bool HttpService::Answer(const HttpRequest& req, std::string* out) {
   if (status == protocol::kStatusOk && !SafeHeaderValue(o.subject))
     status = protocol::kStatusMalformed;
   counters_.CountStatus(status);
+  counters_.CountKind(o.alg, o.status);
   if (status == protocol::kStatusOk) {
     AppendAllowed(common, o.subject, o.exp,
                   *want_claims ? std::optional<std::string_view>(o.claims) : std::nullopt, out);
