@@ -307,7 +307,7 @@ bool IsApiKeysFile(std::string_view name) { return name.ends_with(".apikeys"); }
 // Reads one .apikeys file into loaded->api_keys.
 absl::Status LoadApiKeysFile(const std::string& path, LoadedKeys* loaded) {
   std::string text;
-  absl::Status s = ReadRegularFile(path, text);
+  absl::Status s = ReadRegularFile(path, kMaxKeyFileBytes, text, "; not an API key file");
   if (!s.ok()) return s;
   absl::StatusOr<std::vector<ApiKey>> keys = ParseApiKeys(text, path);
   if (!keys.ok()) return keys.status();

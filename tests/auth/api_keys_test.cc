@@ -18,7 +18,7 @@
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/key_watcher.h"
 #include "daemon/auth/keyring.h"
-#include "daemon/auth/minter.h"
+#include "tools/minter/minter.h"
 #include "daemon/auth/policy.h"
 #include "daemon/auth/revocation.h"
 #include "daemon/auth/validator.h"

@@ -44,16 +44,18 @@ class ApiKeyTest : public ::testing::Test {
   }
 
   void StartDaemon(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"--http-socket", daemon_.path("http.sock")};
+    std::vector<std::string> args = {"--http-socket", daemon_.path("http.sock"), "--admin-socket",
+                                     daemon_.path("admin.sock")};
     args.insert(args.end(), extra.begin(), extra.end());
     ASSERT_TRUE(daemon_.Start(args));
     ASSERT_TRUE(daemon_.WaitReady()) << daemon_.Log();
     ASSERT_TRUE(client_.Connect(daemon_.socket_path()));
   }
 
-  HttpResponse Curl(const std::vector<std::string>& args, const std::string& path = "/auth") {
+  HttpResponse Curl(const std::vector<std::string>& args, const std::string& path = "/auth",
+                    const std::string& socket = "http.sock") {
     std::vector<std::string> argv = {
-        kCurl, "-s", "-i", "--max-time", "10", "--unix-socket", daemon_.path("http.sock")};
+        kCurl, "-s", "-i", "--max-time", "10", "--unix-socket", daemon_.path(socket)};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("http://tokend" + path);
     const ProgramResult r = RunProgram(argv);
@@ -102,7 +104,7 @@ TEST_F(ApiKeyTest, KeyFromTokenctlIsAnsweredOverBothProtocolsAndEveryHttpSource)
   EXPECT_EQ(bad.status, 401);
   EXPECT_EQ(bad.Header("x-ext-auth-reason"), "UNKNOWN_TOKEN");
 
-  HttpResponse m = Curl({}, "/metrics");
+  HttpResponse m = Curl({}, "/metrics", "admin.sock");
   EXPECT_THAT(m.body,
               HasSubstr("\ntokend_validations_total{protocol=\"http\",kind=\"api_key\"} 4\n"));
   EXPECT_THAT(m.body,
@@ -176,7 +178,7 @@ TEST_F(ApiKeyTest, ApiKeysAloneMakeTheDaemonReady) {
   const std::string token = NewKey("only", &line);
   daemon_.WriteKey("only.apikeys", line);
   StartDaemon();
-  EXPECT_EQ(Curl({}, "/healthz").status, 200);
+  EXPECT_EQ(Curl({}, "/healthz", "admin.sock").status, 200);
   EXPECT_EQ(Curl({"-H", "dapr-api-token: " + token}).Header("x-auth-subject"), "only");
 }
 
