@@ -1,8 +1,12 @@
 // key_loader.h
 //
 // Reads key files from disk into KeyMaterial, by DESIGN.md "Keys on disk":
-//   *.json, *.jwks  a JWK Set of `kty: oct` keys (others skipped, warned);
+//   *.json, *.jwks  a JWK Set of `kty: oct` keys and public keys (RSA, EC,
+//                   OKP: public_key.h); other kty skipped, warned;
+//   *.pem           one public key or certificate (public_key.h);
 //   *.b64           one base64/base64url secret, whitespace around ignored;
+//   *.iss           not a key: the issuer every key of the sibling NAME.jwks,
+//                   NAME.json or NAME.pem is bound to (one line);
 //   anything else   one raw secret, its exact bytes (not starting with '.').
 // Symbolic links are followed (a Kubernetes Secret volume is links into
 // ..data/). Free functions, no shared state: thread-safe. Errors and warnings

@@ -34,24 +34,22 @@ std::string_view StatusName(Status s) {
   return "UNKNOWN";
 }
 
+namespace {
+constexpr std::string_view kAlgNames[kAlgCount] = {
+    "unknown", "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
+    "PS256",   "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+};
+}  // namespace
+
 std::string_view AlgName(Alg alg) {
-  switch (alg) {
-    case Alg::kHS256:
-      return "HS256";
-    case Alg::kHS384:
-      return "HS384";
-    case Alg::kHS512:
-      return "HS512";
-    case Alg::kUnknown:
-      break;
-  }
-  return "unknown";
+  const auto i = static_cast<size_t>(alg);
+  return i < kAlgCount ? kAlgNames[i] : kAlgNames[0];
 }
 
 Alg AlgFromName(std::string_view name) {
-  if (name == "HS256") return Alg::kHS256;
-  if (name == "HS384") return Alg::kHS384;
-  if (name == "HS512") return Alg::kHS512;
+  for (size_t i = 1; i < kAlgCount; ++i) {
+    if (name == kAlgNames[i]) return static_cast<Alg>(i);
+  }
   return Alg::kUnknown;
 }
 

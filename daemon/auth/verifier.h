@@ -3,8 +3,8 @@
 // The full check of one compact JWS against a key set and a policy, in the
 // order that keeps the claims untouched until the MAC has verified:
 //   size -> split -> header (memoized) -> key selection -> signature
-//   base64url -> MAC -> payload base64url -> claims JSON -> CheckClaims
-//   (policy.h).
+//   base64url -> MAC or signature (signature.h) -> payload base64url ->
+//   claims JSON -> the key's issuer binding -> CheckClaims (policy.h).
 // Key selection: a header `kid` names the one key to use (none loaded:
 // kUnknownKey; that key does not serve the header's alg, being bound to
 // another alg or too short for it: kAlgNotAllowed). Without `kid`, every key
@@ -28,13 +28,14 @@
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/keyring.h"
 #include "daemon/auth/policy.h"
+#include "daemon/auth/signature.h"
 #include "daemon/auth/status.h"
 
 namespace tokend::auth {
 
 struct VerifyResult {
   Status status = Status::kMalformed;
-  // The header's alg once the header parsed as an HMAC alg, else kUnknown.
+  // The header's alg once the header parsed, else kUnknown.
   Alg alg = Alg::kUnknown;
   // Set once the MAC verified (status is then kOk, kMalformed for a payload
   // that is not canonical base64url or not a valid claims object, or a
@@ -97,6 +98,7 @@ class Verifier {
 
   const Policy& policy_;
   HmacComputer hmac_;
+  SignatureVerifier signatures_;
   HeaderParser header_parser_;
   ClaimsParser claims_parser_;
   std::string payload_buf_;  // decoded payload + kJsonPadding
