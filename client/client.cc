@@ -472,16 +472,11 @@ const char* tokend_status_name(int status) {
 }
 
 const char* tokend_alg_name(int alg) {
-  switch (alg) {
-    case TOKEND_ALG_HS256:
-      return "HS256";
-    case TOKEND_ALG_HS384:
-      return "HS384";
-    case TOKEND_ALG_HS512:
-      return "HS512";
-    default:
-      return "unknown";
-  }
+  static const char* const kAlgNames[] = {"unknown", "HS256", "HS384", "HS512", "RS256",
+                                          "RS384",   "RS512", "PS256", "PS384", "PS512",
+                                          "ES256",   "ES384", "ES512", "EdDSA"};
+  constexpr int kCount = static_cast<int>(sizeof kAlgNames / sizeof kAlgNames[0]);
+  return alg >= 0 && alg < kCount ? kAlgNames[alg] : "unknown";
 }
 
 }  // extern "C"
