@@ -37,9 +37,9 @@ struct KeyMaterial {
   std::string kid;
   Alg bound_alg = Alg::kUnknown;                // kUnknown: not bound to one algorithm
   SecretBytes secret;                           // HMAC keys; empty for a public key
+  std::string source;                           // the file it came from, for messages
   std::shared_ptr<const PublicKey> public_key;  // set for an asymmetric key
   std::string bound_issuer;  // non-empty: verifies only tokens with exactly this `iss`
-  std::string source;        // the file it came from, for messages
 };
 
 struct Key {
