@@ -367,6 +367,18 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseJwks(std::string_view json, const 
     if (!m.ok()) return m.status();
     if (!skipped) out.push_back(*std::move(m));
   }
+  // A set that publishes public keys is meant to be public: a secret beside
+  // them is a leak, and a set meaning two things at once is refused.
+  const bool any_public = std::any_of(out.begin(), out.end(),
+                                      [](const KeyMaterial& m) { return m.public_key != nullptr; });
+  const bool any_secret = std::any_of(out.begin(), out.end(),
+                                      [](const KeyMaterial& m) { return m.public_key == nullptr; });
+  if (any_public && any_secret) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source,
+                     ": holds both secret (oct) and public keys; keep secrets in a file"
+                     " of their own"));
+  }
   return out;
 }
 

@@ -26,13 +26,13 @@ namespace tokend::auth {
 // One JWK whose `kty` is not "oct". `where` names it in messages ("file:
 // keys[2] (kid "x")"). Sets *skipped (and adds a warning) for a key tokend
 // does not verify with but that a JWK Set may carry beside signing keys:
-// `use` other than "sig", `key_ops` without "verify", an RSA key whose `alg`
-// is not a JWS signature alg (RSA-OAEP...), an OKP curve other than Ed25519,
-// an unknown kty. Fails on private members (`d`, `p`, `q`, `dp`, `dq`, `qi`,
-// `oth`, `k`), a missing or empty `kid`, missing or malformed members, an
-// `alg` of another key type (HS256 or ES256 on an RSA key), and every
-// PublicKey::Create() rule. An EC key's `alg` that names no JWS alg (RFC
-// 7520's "ES521") is ignored with a warning: the curve alone decides.
+// `use` other than "sig", `key_ops` without "verify", an `alg` that is no
+// JWS signature alg tokend knows (RSA-OAEP, ES224...), an EC curve other
+// than P-256/384/521, an OKP curve other than Ed25519, an unknown kty. Fails
+// on private members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`), a
+// missing or empty `kid`, missing or malformed members, an `alg` of another
+// key type or curve (HS256 or ES256 on an RSA key, ES384 on P-256), and
+// every PublicKey::Create() rule. "ES521" (RFC 7520's spelling) is ES512.
 absl::StatusOr<KeyMaterial> ParsePublicJwk(simdjson::dom::object jwk, std::string_view kty,
                                            const std::string& where, const std::string& source,
                                            std::vector<std::string>* warnings, bool* skipped);

@@ -91,6 +91,32 @@ bool LessThan(std::span<const uint8_t> v, const uint8_t* n) {
 
 std::atomic<uint64_t> next_serial{1};
 
+// ROCA (CVE-2017-15361): Infineon's RSALib made primes 65537^a mod M + k*M,
+// M the product of the first 126 primes for moduli of 1984 to 3936 bits (of
+// more primes for larger ones). Such an n, modulo each of those primes, lies
+// in the subgroup that 65537 generates; a random n does so for all of them
+// with probability about 2^-167.
+bool HasRocaFingerprint(const BIGNUM* n) {
+  int checked = 0;
+  for (unsigned long p = 3; checked < 125; p += 2) {
+    bool prime = true;
+    for (unsigned long d = 3; d * d <= p; d += 2) prime = prime && p % d != 0;
+    if (!prime) continue;
+    ++checked;
+    const unsigned long r = BN_mod_word(n, p);
+    if (r == static_cast<unsigned long>(-1)) return false;
+    const unsigned long g = 65537 % p;
+    bool in_group = false;
+    unsigned long x = 1;
+    do {
+      in_group = in_group || x == r;
+      x = x * g % p;
+    } while (x != 1);
+    if (!in_group) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const PublicKey>> PublicKey::Create(EVP_PKEY* pkey) {
@@ -118,6 +144,16 @@ absl::StatusOr<std::shared_ptr<const PublicKey>> PublicKey::Create(EVP_PKEY* pke
     if (!e_ok) {
       ERR_clear_error();
       return absl::InvalidArgumentError("RSA public exponent is not 65537");
+    }
+    BIGNUM* n = nullptr;
+    const bool roca =
+        EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) == 1 && HasRocaFingerprint(n);
+    BN_free(n);
+    ERR_clear_error();
+    if (roca) {
+      return absl::InvalidArgumentError(
+          "RSA key made by a library with the ROCA flaw (CVE-2017-15361): its private key can "
+          "be computed from it; replace it");
     }
     for (Alg a : {Alg::kRS256, Alg::kRS384, Alg::kRS512, Alg::kPS256, Alg::kPS384, Alg::kPS512}) {
       key->algs_.Add(a);

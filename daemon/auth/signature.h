@@ -44,7 +44,8 @@ class PublicKey {
   // Create()
   //
   // Takes ownership of `pkey` (freed on failure too) and checks it: RSA of
-  // kMinRsaBits..kMaxRsaBits bits with public exponent 65537; EC on P-256,
+  // kMinRsaBits..kMaxRsaBits bits with public exponent 65537 and without the
+  // ROCA fingerprint (CVE-2017-15361); EC on P-256,
   // P-384 or P-521 with the point on its curve; Ed25519. Anything else
   // (DSA, X25519, Ed448, other curves, a key with private parts) fails with
   // a message naming the rule.

@@ -293,5 +293,52 @@ TEST(WycheproofJwsTest, PublicKeyGroupsComeOutAsTheFileSays) {
   EXPECT_EQ(empty_rings, 4);  // the four encryption-key groups
 }
 
+// Wycheproof's JWK cases: each group's key set (its `public` set, else its
+// `private` one) loaded by ParseJwks and Keyring::Build, then its token
+// verified. "valid" must verify; "invalid" must fail, at load (mixed secret
+// and public set, duplicate kid, ROCA, 1024-bit RSA, e = 1, short or empty
+// HMAC key, alg of another curve or key type, off-curve point, AES key) or
+// at verification (a key skipped for `use: enc` or an unknown alg).
+TEST(WycheproofJwkTest, EveryKeySetCase) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc =
+      parser.load(TOKEND_SOURCE_DIR "/tests/testdata/wycheproof/json_web_key_test.json");
+  Policy policy;
+  Verifier verifier(policy);
+  int cases = 0, valid = 0, refused_at_load = 0;
+  for (simdjson::dom::element group : doc["testGroups"].get_array()) {
+    simdjson::dom::element set;
+    if (group["public"].get(set) != simdjson::SUCCESS) set = group["private"];
+    const std::string comment = std::string(std::string_view(group["comment"]));
+    absl::StatusOr<std::vector<KeyMaterial>> material =
+        ParseJwks(simdjson::to_string(set), "wycheproof " + comment, nullptr);
+    absl::StatusOr<std::shared_ptr<const Keyring>> ring =
+        material.ok() ? Keyring::Build(*std::move(material))
+                      : absl::StatusOr<std::shared_ptr<const Keyring>>(material.status());
+    for (simdjson::dom::element test : group["tests"].get_array()) {
+      ++cases;
+      const std::string id = simdjson::to_string(test["tcId"]);
+      const bool expect_valid = std::string_view(test["result"]) == "valid";
+      valid += expect_valid ? 1 : 0;
+      if (comment == "jws_rsa_roca_key") {
+        ASSERT_FALSE(ring.ok());
+        EXPECT_NE(ring.status().message().find("ROCA"), absl::string_view::npos) << ring.status();
+      }
+      if (!ring.ok()) {
+        ++refused_at_load;
+        EXPECT_FALSE(expect_valid) << "tcId " << id << " " << comment << ": " << ring.status();
+        continue;
+      }
+      VerifyResult out;
+      const Status s = verifier.VerifySignature(std::string_view(test["jws"]), **ring, &out);
+      EXPECT_EQ(s == Status::kOk, expect_valid)
+          << "tcId " << id << " " << comment << ": " << StatusName(s);
+    }
+  }
+  EXPECT_EQ(cases, 26);
+  EXPECT_EQ(valid, 5);
+  EXPECT_EQ(refused_at_load, 17);
+}
+
 }  // namespace
 }  // namespace tokend::auth
