@@ -405,6 +405,61 @@ TEST_F(AsymmetricTest, RotatedOrRemovedKeyStopsItsCachedTokens) {
   EXPECT_EQ(Check(token), Status::kUnknownKey);
 }
 
+// Every malformed public JWK fails the set with a message naming the member.
+TEST(PublicJwkTest, MalformedKeysAreRefusedWithAClearMessage) {
+  const Keys& k = TestKeys();
+  const std::string rsa = Jwk(k.rsa.get(), "r");
+  const std::string ec = Jwk(k.p256.get(), "e");
+  const std::string ed = Jwk(k.ed.get(), "d");
+  auto without = [](std::string jwk, std::string_view member) {
+    const size_t at =
+        jwk.find(absl::StrCat("\"", absl::string_view(member.data(), member.size()), "\":"));
+    const size_t end = jwk.find_first_of(",}", jwk.find(':', at) + 1);
+    if (jwk[end] == ',') {
+      jwk.erase(at, end - at + 1);
+    } else {
+      jwk.erase(at - 1, end - at + 1);  // the last member: its leading comma goes
+    }
+    return jwk;
+  };
+  auto with = [](std::string jwk, std::string_view member_json) {
+    jwk.insert(jwk.size() - 1,
+               absl::StrCat(",", absl::string_view(member_json.data(), member_json.size())));
+    return jwk;
+  };
+  const struct {
+    std::string jwk;
+    const char* mention;
+  } cases[] = {
+      {without(rsa, "n"), "\"n\""},
+      {without(rsa, "e"), "\"e\""},
+      {without(rsa, "kid"), "kid"},
+      {without(ec, "crv"), "crv"},
+      {without(ec, "y"), "\"y\""},
+      {without(ed, "x"), "\"x\""},
+      {with(without(rsa, "kid"), R"("kid":7)"), "kid"},
+      {with(without(rsa, "use"), R"("use":1)"), "use"},
+      {with(rsa, R"("key_ops":"verify")"), "key_ops"},
+      {with(rsa, R"("key_ops":[1])"), "key_ops"},
+      {with(without(rsa, "n"), R"("n":"AQAB=")"), "base64url"},
+      {with(without(ec, "x"), R"("x":"AQAB")"), "32 bytes"},
+      {with(without(ed, "x"), R"("x":"AQAB")"), "32 bytes"},
+      {with(ec, R"("alg":"HS256")"), "HMAC"},
+      {with(ed, R"("alg":"ES256")"), "cannot be used"},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<std::vector<KeyMaterial>> m = ParseJwks(Jwks({c.jwk}), "set.jwks", nullptr);
+    ASSERT_FALSE(m.ok()) << c.jwk;
+    EXPECT_NE(m.status().message().find(c.mention), absl::string_view::npos)
+        << c.jwk << " -> " << m.status();
+    EXPECT_NE(m.status().message().find("set.jwks"), absl::string_view::npos) << m.status();
+  }
+  // The originals load.
+  for (const std::string& jwk : {rsa, ec, ed}) {
+    EXPECT_TRUE(ParseJwks(Jwks({jwk}), "set.jwks", nullptr).ok()) << jwk;
+  }
+}
+
 // A ServiceAccount token as a cluster issues it, checked against the JWKS
 // file that `kubectl get --raw /openid/v1/jwks` prints.
 TEST_F(AsymmetricTest, KubernetesServiceAccountToken) {
