@@ -229,6 +229,24 @@ absl::StatusOr<KeyMaterial> ParseJwk(simdjson::dom::element e, size_t index,
   return m;
 }
 
+// A raw secret that is really a PEM file or a JWK Set would make public
+// key bytes an HMAC secret (anyone holding the public key could then sign
+// HS256 tokens: the RS256 -> HS256 confusion), or a private key a secret.
+absl::Status RefuseKeyDocument(std::string_view bytes, const std::string& path) {
+  if (bytes.find("-----BEGIN ") != std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path,
+        ": holds a PEM block; a public key or certificate goes in a file named NAME.pem,"
+        " and a private key does not belong in the keys directory"));
+  }
+  const std::string_view text = StripSpace(bytes);
+  if (text.starts_with('{') && text.find("\"kty\"") != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": holds a JWK or JWK Set; name it NAME.jwks or NAME.json"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<KeyMaterial>> ParseFile(std::string_view bytes, FileForm form,
                                                    const std::string& path, const std::string& name,
                                                    std::vector<std::string>* warnings) {
@@ -269,6 +287,7 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseFile(std::string_view bytes, FileF
     }
     case FileForm::kRaw: {
       if (bytes.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty key file"));
+      if (absl::Status s = RefuseKeyDocument(bytes, path); !s.ok()) return s;
       if (bytes.back() == '\n' && warnings != nullptr) {
         warnings->push_back(absl::StrCat(path,
                                          ": raw key ends with a newline, which is part of the key"

@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <simdjson.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "daemon/auth/signer.h"
 #include "daemon/auth/token_cache.h"
 #include "daemon/auth/validator.h"
+#include "daemon/auth/verifier.h"
 #include "gtest/gtest.h"
 
 namespace tokend::auth {
@@ -211,6 +213,24 @@ TEST_F(AsymmetricTest, PrivateMaterialIsRefused) {
   ASSERT_FALSE(ring.ok());
   EXPECT_NE(ring.status().message().find("private key material"), absl::string_view::npos)
       << ring.status();
+}
+
+// A public key (or JWKS) saved under a name without .pem/.jwks would be a
+// raw HMAC secret whose bytes anyone can read: refused.
+TEST_F(AsymmetricTest, PublicKeyDocumentsAreNeverRawSecrets) {
+  const Keys& k = TestKeys();
+  Write("rsa-public", *PublicKeyPem(k.rsa.get()));
+  absl::StatusOr<std::shared_ptr<const Keyring>> ring = Load();
+  ASSERT_FALSE(ring.ok());
+  EXPECT_NE(ring.status().message().find("NAME.pem"), absl::string_view::npos) << ring.status();
+  Remove("rsa-public");
+  Write("signer.key", *PrivateKeyPem(k.p256.get()));
+  EXPECT_FALSE(Load().ok());
+  Remove("signer.key");
+  Write("cluster-keys", Jwks({Jwk(k.rsa.get(), "r")}));
+  ring = Load();
+  ASSERT_FALSE(ring.ok());
+  EXPECT_NE(ring.status().message().find("NAME.jwks"), absl::string_view::npos) << ring.status();
 }
 
 TEST_F(AsymmetricTest, WeakAndMismatchedKeysAreRefused) {
@@ -403,6 +423,44 @@ TEST_F(AsymmetricTest, RotatedOrRemovedKeyStopsItsCachedTokens) {
   Write("idp.jwks", Jwks({Jwk(k.p256.get(), "k2")}));
   Reload();
   EXPECT_EQ(Check(token), Status::kUnknownKey);
+}
+
+// Tokens signed by other libraries (Node's jose and jsonwebtoken, every
+// algorithm each supports) verify with their published JWKs.
+TEST(InteropTest, TokensFromOtherLibrariesVerify) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc =
+      parser.load(TOKEND_SOURCE_DIR "/tests/testdata/interop/node_tokens.json");
+  const std::string jwks = absl::StrCat(R"({"keys":)", simdjson::to_string(doc["keys"]), "}");
+  absl::StatusOr<std::vector<KeyMaterial>> material = ParseJwks(jwks, "node.jwks", nullptr);
+  ASSERT_TRUE(material.ok()) << material.status();
+  EXPECT_EQ(material->size(), 10u);
+  auto ring = Keyring::Build(*std::move(material));
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  Policy policy;
+  policy.audiences = {"api.example"};
+  policy.issuers = {"https://interop.example"};
+  Verifier verifier(policy);
+  auto keys = KeySet::Make(*ring, RevocationList::Parse(""));
+  std::map<std::string, int> by_lib;
+  for (simdjson::dom::element t : doc["tokens"].get_array()) {
+    const std::string lib = std::string(std::string_view(t["lib"]));
+    const std::string alg = std::string(std::string_view(t["alg"]));
+    const std::string_view token = t["token"].get_string();
+    VerifyResult out;
+    verifier.Verify(token, "", *keys, kNow, &out);
+    EXPECT_EQ(out.status, Status::kOk) << lib << " " << alg << ": " << StatusName(out.status);
+    EXPECT_EQ(AlgName(out.alg), alg) << lib;
+    EXPECT_EQ(out.claims.sub, "interop-user") << lib << " " << alg;
+    // One changed character in the signature: refused.
+    std::string bad(token);
+    bad[bad.size() - 3] = bad[bad.size() - 3] == 'A' ? 'B' : 'A';
+    verifier.Verify(bad, "", *keys, kNow, &out);
+    EXPECT_EQ(out.status, Status::kBadSignature) << lib << " " << alg;
+    ++by_lib[lib];
+  }
+  EXPECT_EQ(by_lib["jose 5.10.0"], 10);
+  EXPECT_EQ(by_lib["jsonwebtoken 9.0.3"], 9);  // it has no EdDSA
 }
 
 // Every malformed public JWK fails the set with a message naming the member.
