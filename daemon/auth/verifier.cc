@@ -70,8 +70,9 @@ Status Verifier::VerifyJws(std::string_view token, const Keyring& keys, VerifyRe
   }
 
   // The signature, decoded strictly. Any valid signature fits the stack
-  // buffer; a longer segment is wrong anyway and is decoded into the payload buffer only to
-  // tell bad base64url (kMalformed) from a wrong length (kBadSignature).
+  // buffer; a longer segment is wrong anyway and is decoded into the payload
+  // buffer only to tell bad base64url (kMalformed) from a wrong length
+  // (kBadSignature).
   uint8_t sig_stack[kSigStackBytes];
   uint8_t* sig = sig_stack;
   if (Base64UrlDecodedSize(segs.signature.size()) > sizeof sig_stack) {

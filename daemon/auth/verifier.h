@@ -14,7 +14,8 @@
 // buffers): not thread-safe, one per thread. The Policy must outlive it. A
 // call allocates nothing once the payload buffer has reached the size of the
 // largest payload seen (it starts sized for policy.max_token_bytes, up to
-// 64 KiB).
+// 64 KiB) and each public key has been used once with each of its algs (the
+// first use builds this thread's prepared context, signature.h).
 #ifndef TOKEND_DAEMON_AUTH_VERIFIER_H_
 #define TOKEND_DAEMON_AUTH_VERIFIER_H_
 
@@ -80,7 +81,8 @@ class Verifier {
   // payload's base64url (strict: the MAC covers the encoded text, so a
   // payload with non-zero trailing bits may carry a valid MAC, and is
   // kMalformed). kOk means the signature verifies and out->payload_json holds
-  // the decoded payload, whatever it is: it is not parsed. For tests of the
+  // the decoded payload, whatever it is: it is not parsed. The key's issuer
+  // binding (NAME.iss) is a check of the claims and is not applied here. For tests of the
   // JWS layer and for callers that check claims themselves. Returns the
   // status it also stores in out->status.
   Status VerifySignature(std::string_view token, const Keyring& keys, VerifyResult* out);
