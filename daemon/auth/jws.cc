@@ -142,8 +142,8 @@ Status HeaderParser::Impl::ParseSegment(std::string_view header_b64, ParsedHeade
     }
   }
   if (!dups.EndObject(mark) || malformed || !has_alg) return Status::kMalformed;
-  // Only the exact names of the HMAC algorithms pass: "none" in any spelling,
-  // RS*, ES*, PS*, EdDSA, "hs256" and anything else do not.
+  // Only the exact names of the known algorithms pass: "none" in any
+  // spelling, "hs256", "ES256K", "Ed25519" and anything else do not.
   out->header.alg = AlgFromName(alg);
   if (out->header.alg == Alg::kUnknown) return Status::kAlgNotAllowed;
   return Status::kOk;

@@ -32,7 +32,7 @@ struct JwsSegments {
 Status SplitCompact(std::string_view token, JwsSegments* out);
 
 struct JoseHeader {
-  Alg alg = Alg::kUnknown;  // an HMAC alg; anything else is refused by Parse
+  Alg alg = Alg::kUnknown;  // a known alg; anything else is refused by Parse
   bool has_kid = false;
   std::string kid;
 };
@@ -50,8 +50,9 @@ class HeaderParser {
   // *out filled; kMalformed (bad base64url, not one JSON object, invalid
   // JSON anywhere, nesting deeper than 64, duplicate member names at any
   // depth, `alg` missing or not a string, `kid`, `typ` or `cty` not a
-  // string); kAlgNotAllowed (`none` in any spelling, RS/ES/PS/EdDSA, any
-  // alg that is not exactly HS256/384/512, or not in `allowed`);
+  // string); kAlgNotAllowed (`none` in any spelling, any alg that is not
+  // exactly one of HS256/384/512, RS256/384/512, PS256/384/512,
+  // ES256/384/512, EdDSA, or not in `allowed`);
   // kUnsupportedHeader (`crit`, `b64`, `jku`, `x5u`, `jwk`, `x5c`, `cty` of
   // JWT in any case, or the JWE parameters enc, zip, epk, apu, apv, iv,
   // tag, p2s, p2c). When several apply, that order decides. Other members

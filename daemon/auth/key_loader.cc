@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/base64url.h"
 #include "daemon/auth/regular_file.h"
+#include "daemon/auth/public_key.h"
 #include "simdjson.h"
 
 namespace tokend::auth {
@@ -70,10 +71,12 @@ std::string BaseName(const std::string& path) {
   return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
 }
 
-enum class FileForm { kJwks, kBase64, kRaw };
+enum class FileForm { kJwks, kPem, kIssuer, kBase64, kRaw };
 
 FileForm FormOf(std::string_view name) {
   if (name.ends_with(".json") || name.ends_with(".jwks")) return FileForm::kJwks;
+  if (name.ends_with(".pem")) return FileForm::kPem;
+  if (name.ends_with(".iss")) return FileForm::kIssuer;
   if (name.ends_with(".b64")) return FileForm::kBase64;
   return FileForm::kRaw;
 }
@@ -153,14 +156,7 @@ absl::StatusOr<KeyMaterial> ParseJwk(simdjson::dom::element e, size_t index,
   if (!s.ok()) return s;
   if (has_kid && !kid.empty()) absl::StrAppend(&where, " (kid \"", Sv(kid), "\")");
   if (!has_kty) return absl::InvalidArgumentError(absl::StrCat(where, ": no \"kty\""));
-  if (kty != "oct") {
-    if (warnings != nullptr) {
-      warnings->push_back(absl::StrCat(where, ": kty \"", Sv(kty.substr(0, 32)),
-                                       "\" is not a symmetric key; skipped"));
-    }
-    *skipped = true;
-    return KeyMaterial{};
-  }
+  if (kty != "oct") return ParsePublicJwk(obj, kty, where, source, warnings, skipped);
   if (!has_kid || kid.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": no \"kid\""));
   }
@@ -171,7 +167,7 @@ absl::StatusOr<KeyMaterial> ParseJwk(simdjson::dom::element e, size_t index,
   KeyMaterial m;
   if (has_alg) {
     m.bound_alg = AlgFromName(alg);
-    if (m.bound_alg == Alg::kUnknown) {
+    if (FamilyOf(m.bound_alg) != AlgFamily::kHmac) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": alg \"", Sv(alg.substr(0, 32)),
                                                      "\" is not HS256, HS384 or HS512"));
     }
@@ -195,6 +191,24 @@ absl::StatusOr<KeyMaterial> ParseJwk(simdjson::dom::element e, size_t index,
   return m;
 }
 
+// A raw secret that is really a PEM file or a JWK Set would make public
+// key bytes an HMAC secret (anyone holding the public key could then sign
+// HS256 tokens: the RS256 -> HS256 confusion), or a private key a secret.
+absl::Status RefuseKeyDocument(std::string_view bytes, const std::string& path) {
+  if (bytes.find("-----BEGIN ") != std::string_view::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path,
+        ": holds a PEM block; a public key or certificate goes in a file named NAME.pem,"
+        " and a private key does not belong in the keys directory"));
+  }
+  const std::string_view text = StripSpace(bytes);
+  if (text.starts_with('{') && text.find("\"kty\"") != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": holds a JWK or JWK Set; name it NAME.jwks or NAME.json"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<KeyMaterial>> ParseFile(std::string_view bytes, FileForm form,
                                                    const std::string& path, const std::string& name,
                                                    std::vector<std::string>* warnings) {
@@ -202,6 +216,14 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseFile(std::string_view bytes, FileF
   switch (form) {
     case FileForm::kJwks:
       return ParseJwks(bytes, path, warnings);
+    case FileForm::kPem: {
+      absl::StatusOr<KeyMaterial> m = ParsePublicPem(bytes, name.substr(0, name.size() - 4), path);
+      if (!m.ok()) return m.status();
+      out.push_back(*std::move(m));
+      return out;
+    }
+    case FileForm::kIssuer:
+      return absl::InvalidArgumentError(absl::StrCat(path, ": an issuer file, not a key"));
     case FileForm::kBase64: {
       const std::string_view text = StripSpace(bytes);
       if (text.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty key file"));
@@ -227,6 +249,7 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseFile(std::string_view bytes, FileF
     }
     case FileForm::kRaw: {
       if (bytes.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty key file"));
+      if (absl::Status s = RefuseKeyDocument(bytes, path); !s.ok()) return s;
       if (bytes.back() == '\n' && warnings != nullptr) {
         warnings->push_back(absl::StrCat(path,
                                          ": raw key ends with a newline, which is part of the key"
@@ -292,6 +315,27 @@ void WarnIfWorldReadable(const std::string& path, const struct stat& st,
                                    OctalMode(st.st_mode), "); chmod o-r it"));
 }
 
+// The issuer in NAME.iss beside a NAME.jwks / NAME.json / NAME.pem at
+// `path`: empty when there is none. One line, the issuer exactly (a final
+// newline is dropped; anything else around or inside it is an error).
+absl::StatusOr<std::string> SiblingIssuer(const std::string& path) {
+  const size_t dot = path.rfind('.');
+  const std::string iss_path = path.substr(0, dot) + ".iss";
+  struct stat st;
+  if (::stat(iss_path.c_str(), &st) != 0) return std::string();
+  std::string text;
+  if (absl::Status s = ReadRegularFile(iss_path, kMaxKeyFileBytes, text); !s.ok()) return s;
+  if (text.ends_with('\n')) text.pop_back();
+  if (text.ends_with('\r')) text.pop_back();
+  if (text.empty() || std::any_of(text.begin(), text.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x21 || c == 0x7f;
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(iss_path, ": must hold one issuer on one line, without spaces"));
+  }
+  return text;
+}
+
 // Reads and parses one key file; `name` is the name it is listed under (a
 // symbolic link's own name, not its target's).
 absl::StatusOr<std::vector<KeyMaterial>> LoadFile(const std::string& path, const std::string& name,
@@ -299,7 +343,14 @@ absl::StatusOr<std::vector<KeyMaterial>> LoadFile(const std::string& path, const
   ScrubbedString bytes;
   absl::Status s = ReadRegularFile(path, kMaxKeyFileBytes, bytes.str(), "; not a key file");
   if (!s.ok()) return s;
-  return ParseFile(bytes.view(), FormOf(name), path, name, warnings);
+  const FileForm form = FormOf(name);
+  absl::StatusOr<std::vector<KeyMaterial>> keys =
+      ParseFile(bytes.view(), form, path, name, warnings);
+  if (!keys.ok() || (form != FileForm::kJwks && form != FileForm::kPem)) return keys;
+  absl::StatusOr<std::string> issuer = SiblingIssuer(path);
+  if (!issuer.ok()) return issuer.status();
+  for (KeyMaterial& m : *keys) m.bound_issuer = *issuer;
+  return keys;
 }
 
 bool IsApiKeysFile(std::string_view name) { return name.ends_with(".apikeys"); }
@@ -358,6 +409,18 @@ absl::StatusOr<std::vector<KeyMaterial>> ParseJwks(std::string_view json, const 
     absl::StatusOr<KeyMaterial> m = ParseJwk(e, index++, source, warnings, &skipped);
     if (!m.ok()) return m.status();
     if (!skipped) out.push_back(*std::move(m));
+  }
+  // A set that publishes public keys is meant to be public: a secret beside
+  // them is a leak, and a set meaning two things at once is refused.
+  const bool any_public = std::any_of(out.begin(), out.end(),
+                                      [](const KeyMaterial& m) { return m.public_key != nullptr; });
+  const bool any_secret = std::any_of(out.begin(), out.end(),
+                                      [](const KeyMaterial& m) { return m.public_key == nullptr; });
+  if (any_public && any_secret) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source,
+                     ": holds both secret (oct) and public keys; keep secrets in a file"
+                     " of their own"));
   }
   return out;
 }
@@ -426,6 +489,18 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
         return absl::InternalError(absl::StrCat(full, ": cannot stat: ", ErrnoText(err)));
       }
       if (S_ISDIR(est.st_mode)) continue;  // not recursive
+      if (FormOf(name) == FileForm::kIssuer) {
+        // Read with its key file; alone, it binds nothing.
+        const std::string stem = full.substr(0, full.size() - 4);
+        struct stat kst;
+        if (::stat((stem + ".jwks").c_str(), &kst) != 0 &&
+            ::stat((stem + ".json").c_str(), &kst) != 0 &&
+            ::stat((stem + ".pem").c_str(), &kst) != 0) {
+          loaded.warnings.push_back(
+              absl::StrCat(full, ": no NAME.jwks, NAME.json or NAME.pem beside it; ignored"));
+        }
+        continue;
+      }
       if (!S_ISREG(est.st_mode)) {
         loaded.warnings.push_back(absl::StrCat(full, ": not a regular file; skipped"));
         continue;

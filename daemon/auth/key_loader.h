@@ -1,9 +1,13 @@
 // key_loader.h
 //
 // Reads key files from disk into KeyMaterial, by docs/design.md "Keys on disk":
-//   *.json, *.jwks  a JWK Set of `kty: oct` keys (others skipped, warned);
+//   *.json, *.jwks  a JWK Set of `kty: oct` keys and public keys (RSA, EC,
+//                   OKP: public_key.h); other kty skipped, warned;
+//   *.pem           one public key or certificate (public_key.h);
 //   *.b64           one base64/base64url secret, whitespace around ignored;
 //   *.apikeys       opaque API keys by digest (api_keys.h), not HMAC keys;
+//   *.iss           not a key: the issuer every key of the sibling NAME.jwks,
+//                   NAME.json or NAME.pem is bound to (one line);
 //   anything else   one raw secret, its exact bytes (not starting with '.').
 // In a directory, files named like backups or documents are not keys (see
 // NotAKeyFileReason()) and are skipped with a warning, and a key file that

@@ -15,8 +15,12 @@ namespace {
 
 constexpr Alg kHmacAlgs[] = {Alg::kHS256, Alg::kHS384, Alg::kHS512};
 
-// First 8 bytes (big-endian) of SHA-256(kid || 0x00 || bound alg || secret).
+// First 8 bytes (big-endian) of SHA-256(kid || 0x00 || bound alg || secret
+// or DER SubjectPublicKeyInfo [|| 0x00 || bound issuer]).
 absl::StatusOr<uint64_t> Fingerprint(const KeyMaterial& m) {
+  const std::string_view body =
+      m.public_key != nullptr ? std::string_view(m.public_key->spki()) : m.secret.view();
+  const uint8_t zero = 0;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   const uint8_t sep[2] = {0, static_cast<uint8_t>(m.bound_alg)};
   uint8_t digest[EVP_MAX_MD_SIZE];
@@ -24,7 +28,10 @@ absl::StatusOr<uint64_t> Fingerprint(const KeyMaterial& m) {
   const bool ok = ctx != nullptr && EVP_DigestInit_ex2(ctx, EVP_sha256(), nullptr) == 1 &&
                   EVP_DigestUpdate(ctx, m.kid.data(), m.kid.size()) == 1 &&
                   EVP_DigestUpdate(ctx, sep, sizeof sep) == 1 &&
-                  EVP_DigestUpdate(ctx, m.secret.view().data(), m.secret.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, body.data(), body.size()) == 1 &&
+                  (m.bound_issuer.empty() ||
+                   (EVP_DigestUpdate(ctx, &zero, 1) == 1 &&
+                    EVP_DigestUpdate(ctx, m.bound_issuer.data(), m.bound_issuer.size()) == 1)) &&
                   EVP_DigestFinal_ex(ctx, digest, &len) == 1 && len >= 8;
   EVP_MD_CTX_free(ctx);
   if (!ok) return absl::InternalError("OpenSSL failed to hash a key");
@@ -51,7 +58,23 @@ absl::StatusOr<std::shared_ptr<const Keyring>> Keyring::Build(std::vector<KeyMat
 
     // Which algorithms the key serves, and whether it is long enough.
     AlgSet serves;
-    if (m.bound_alg != Alg::kUnknown) {
+    if (m.public_key != nullptr) {
+      // Only its own family: never an HMAC alg (RS256 -> HS256 confusion).
+      serves = m.public_key->algs();
+      if (m.bound_alg != Alg::kUnknown) {
+        if (!serves.Contains(m.bound_alg)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(Where(m), ": alg ", Sv(AlgName(m.bound_alg)), " cannot be used with an ",
+                           m.public_key->Describe(), " key"));
+        }
+        serves = AlgSet();
+        serves.Add(m.bound_alg);
+      }
+    } else if (m.bound_alg != Alg::kUnknown) {
+      if (FamilyOf(m.bound_alg) != AlgFamily::kHmac) {
+        return absl::InvalidArgumentError(absl::StrCat(Where(m), ": alg ", Sv(AlgName(m.bound_alg)),
+                                                       " needs a public key, not a secret"));
+      }
       const size_t need = AlgHashSize(m.bound_alg);
       if (need == 0) return absl::InvalidArgumentError(absl::StrCat(Where(m), ": unknown alg"));
       if (len < need) {
@@ -72,7 +95,7 @@ absl::StatusOr<std::shared_ptr<const Keyring>> Keyring::Build(std::vector<KeyMat
       }
     }
 
-    if (IsPublishedSecret(m.secret.span())) {
+    if (m.public_key == nullptr && IsPublishedSecret(m.secret.span())) {
       return absl::InvalidArgumentError(absl::StrCat(
           Where(m), " is a secret published in product documentation; generate a random one"));
     }
@@ -86,7 +109,7 @@ absl::StatusOr<std::shared_ptr<const Keyring>> Keyring::Build(std::vector<KeyMat
     if (!fp.ok()) return absl::InternalError(absl::StrCat(Where(m), ": ", fp.status().message()));
 
     for (Alg alg : kHmacAlgs) {
-      if (!serves.Contains(alg)) continue;
+      if (!serves.Contains(alg) || m.public_key != nullptr) continue;
       absl::StatusOr<std::unique_ptr<HmacKey>> mac = HmacKey::Create(alg, m.secret.span());
       if (!mac.ok()) {
         return absl::InternalError(absl::StrCat(Where(m), ": ", mac.status().message()));
@@ -98,11 +121,14 @@ absl::StatusOr<std::shared_ptr<const Keyring>> Keyring::Build(std::vector<KeyMat
     key->bound_alg = m.bound_alg;
     key->fingerprint = *fp;
     key->source = std::move(m.source);
+    key->bound_issuer = std::move(m.bound_issuer);
+    key->serves = serves;
+    key->public_key = std::move(m.public_key);
     const Key* k = key.get();
     ring->keys_.push_back(std::move(key));
     ring->by_kid_.emplace(k->kid, k);
-    for (Alg alg : kHmacAlgs) {
-      if (serves.Contains(alg)) ring->by_alg_[static_cast<size_t>(alg)].push_back(k);
+    for (size_t a = 1; a < kAlgCount; ++a) {
+      if (serves.Contains(static_cast<Alg>(a))) ring->by_alg_[a].push_back(k);
     }
     ring->fingerprints_.push_back(k->fingerprint);
   }

@@ -33,8 +33,8 @@ struct Policy {
   uint32_t required_claims = kClaimExp;
   // When true, an `iat` after now + leeway gives kNotYetValid.
   bool check_iat = false;
-  // Algorithms accepted in the header.
-  AlgSet allowed_algs = AlgSet::AllHmac();
+  // Algorithms accepted in the header (each key still serves only its own).
+  AlgSet allowed_algs = AlgSet::All();
 };
 
 // CheckClaims()

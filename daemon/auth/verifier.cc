@@ -12,10 +12,10 @@ namespace {
 // so that a Verifier configured with a huge limit does not reserve it all.
 constexpr size_t kInitialPayloadLimit = 64 * 1024;
 
-// Room for the decoded signature of any HS alg: a 64-byte MAC is 86
-// characters, for which Base64UrlDecodedSize() asks 64 bytes; the slack lets
-// a segment a few characters too long still decode here.
-constexpr size_t kSigStackBytes = kMaxMacSize + 4;
+// Room for the decoded signature of any alg (the largest is an RSA-8192
+// signature, 1024 bytes); the slack lets a segment a few characters too long
+// still decode here.
+constexpr size_t kSigStackBytes = kMaxSignatureSize + 4;
 
 }  // namespace
 
@@ -62,16 +62,17 @@ Status Verifier::VerifyJws(std::string_view token, const Keyring& keys, VerifyRe
   if (header->has_kid) {
     named = FindKey(keys, header->kid);
     if (named == nullptr) return Status::kUnknownKey;
-    if (named->MacFor(alg) == nullptr) return Status::kAlgNotAllowed;
+    if (!named->Serves(alg)) return Status::kAlgNotAllowed;
     candidates = std::span<const Key* const>(&named, 1);
   } else {
     candidates = keys.KeysFor(alg);
     if (candidates.empty()) return Status::kUnknownKey;
   }
 
-  // The signature, decoded strictly. A MAC fits the stack buffer; a longer
-  // segment is wrong anyway and is decoded into the payload buffer only to
-  // tell bad base64url (kMalformed) from a wrong length (kBadSignature).
+  // The signature, decoded strictly. Any valid signature fits the stack
+  // buffer; a longer segment is wrong anyway and is decoded into the payload
+  // buffer only to tell bad base64url (kMalformed) from a wrong length
+  // (kBadSignature).
   uint8_t sig_stack[kSigStackBytes];
   uint8_t* sig = sig_stack;
   if (Base64UrlDecodedSize(segs.signature.size()) > sizeof sig_stack) {
@@ -79,15 +80,27 @@ Status Verifier::VerifyJws(std::string_view token, const Keyring& keys, VerifyRe
   }
   size_t sig_len = 0;
   if (!Base64UrlDecodeTo(segs.signature, sig, &sig_len)) return Status::kMalformed;
-  if (sig_len != AlgHashSize(alg)) return Status::kBadSignature;
   const std::span<const uint8_t> tag(sig, sig_len);
 
   const Key* verified = nullptr;
-  for (const Key* key : candidates) {
-    const HmacKey* mac = key->MacFor(alg);
-    if (mac != nullptr && hmac_.Verify(*mac, segs.signing_input, tag)) {
-      verified = key;
-      break;
+  if (FamilyOf(alg) == AlgFamily::kHmac) {
+    if (sig_len != AlgHashSize(alg)) return Status::kBadSignature;
+    for (const Key* key : candidates) {
+      const HmacKey* mac = key->MacFor(alg);
+      if (mac != nullptr && hmac_.Verify(*mac, segs.signing_input, tag)) {
+        verified = key;
+        break;
+      }
+    }
+  } else {
+    // Only keys whose own type serves the alg get here (Key::serves), and
+    // SignatureVerifier checks the pairing again.
+    for (const Key* key : candidates) {
+      if (key->public_key != nullptr &&
+          signatures_.Verify(*key->public_key, alg, segs.signing_input, tag)) {
+        verified = key;
+        break;
+      }
     }
   }
   if (verified == nullptr) return Status::kBadSignature;
@@ -119,6 +132,12 @@ void Verifier::Verify(std::string_view token, std::string_view audience, const K
     return;
   }
   out->claims_parsed = true;
+  // A key bound to an issuer (NAME.iss) vouches for that issuer's tokens only.
+  if (!out->key->bound_issuer.empty() &&
+      (!out->claims.has(kClaimIss) || out->claims.iss != out->key->bound_issuer)) {
+    out->status = Status::kIssuerMismatch;
+    return;
+  }
   out->status = CheckClaims(policy_, out->claims, token, audience, keys.revoked.get(), now);
 }
 

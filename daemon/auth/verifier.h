@@ -3,8 +3,8 @@
 // The full check of one compact JWS against a key set and a policy, in the
 // order that keeps the claims untouched until the MAC has verified:
 //   size -> split -> header (memoized) -> key selection -> signature
-//   base64url -> MAC -> payload base64url -> claims JSON -> CheckClaims
-//   (policy.h).
+//   base64url -> MAC or signature (signature.h) -> payload base64url ->
+//   claims JSON -> the key's issuer binding -> CheckClaims (policy.h).
 // Key selection: a header `kid` names the one key to use (none loaded:
 // kUnknownKey; that key does not serve the header's alg, being bound to
 // another alg or too short for it: kAlgNotAllowed). Without `kid`, every key
@@ -14,7 +14,8 @@
 // buffers): not thread-safe, one per thread. The Policy must outlive it. A
 // call allocates nothing once the payload buffer has reached the size of the
 // largest payload seen (it starts sized for policy.max_token_bytes, up to
-// 64 KiB).
+// 64 KiB) and each public key has been used once with each of its algs (the
+// first use builds this thread's prepared context, signature.h).
 #ifndef TOKEND_DAEMON_AUTH_VERIFIER_H_
 #define TOKEND_DAEMON_AUTH_VERIFIER_H_
 
@@ -28,13 +29,14 @@
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/keyring.h"
 #include "daemon/auth/policy.h"
+#include "daemon/auth/signature.h"
 #include "daemon/auth/status.h"
 
 namespace tokend::auth {
 
 struct VerifyResult {
   Status status = Status::kMalformed;
-  // The header's alg once the header parsed as an HMAC alg, else kUnknown.
+  // The header's alg once the header parsed, else kUnknown.
   Alg alg = Alg::kUnknown;
   // Set once the MAC verified (status is then kOk, kMalformed for a payload
   // that is not canonical base64url or not a valid claims object, or a
@@ -79,7 +81,8 @@ class Verifier {
   // payload's base64url (strict: the MAC covers the encoded text, so a
   // payload with non-zero trailing bits may carry a valid MAC, and is
   // kMalformed). kOk means the signature verifies and out->payload_json holds
-  // the decoded payload, whatever it is: it is not parsed. For tests of the
+  // the decoded payload, whatever it is: it is not parsed. The key's issuer
+  // binding (NAME.iss) is a check of the claims and is not applied here. For tests of the
   // JWS layer and for callers that check claims themselves. Returns the
   // status it also stores in out->status.
   Status VerifySignature(std::string_view token, const Keyring& keys, VerifyResult* out);
@@ -97,6 +100,7 @@ class Verifier {
 
   const Policy& policy_;
   HmacComputer hmac_;
+  SignatureVerifier signatures_;
   HeaderParser header_parser_;
   ClaimsParser claims_parser_;
   std::string payload_buf_;  // decoded payload + kJsonPadding

@@ -196,16 +196,20 @@ TEST_F(KeyLoaderTest, JwksExtensionIsAJwkSetToo) {
   EXPECT_EQ(k.keys[0].kid, "only");
 }
 
-TEST_F(KeyLoaderTest, NonSymmetricKeysAreSkippedWithAWarning) {
+TEST_F(KeyLoaderTest, KeysNotForSignaturesAreSkippedWithAWarning) {
+  // An encryption key (use), an X25519 key (no signatures), an unknown kty:
+  // a JWK Set may carry them beside its signing keys.
   Write("mixed.json",
-        Jwks(R"({"kty":"RSA","kid":"rsa1","n":"AQAB","e":"AQAB"},)" + OctJwk("hs", kSecret) +
-             R"(,{"kty":"EC","crv":"P-256","x":"AA","y":"AA"})"));
+        Jwks(R"({"kty":"RSA","kid":"rsa1","use":"enc","n":"AQAB","e":"AQAB"},)" +
+             OctJwk("hs", kSecret) + R"(,{"kty":"OKP","crv":"X25519","kid":"x","x":"AA"})" +
+             R"(,{"kty":"XYZ","kid":"q"})"));
   LoadedKeys k = MustLoad(dir_);
   ASSERT_EQ(k.keys.size(), 1u);
   EXPECT_EQ(k.keys[0].kid, "hs");
-  EXPECT_EQ(k.warnings.size(), 2u);
+  EXPECT_EQ(k.warnings.size(), 3u);
   EXPECT_TRUE(HasWarningWith(k.warnings, "rsa1"));
-  EXPECT_TRUE(HasWarningWith(k.warnings, "\"EC\""));
+  EXPECT_TRUE(HasWarningWith(k.warnings, "X25519"));
+  EXPECT_TRUE(HasWarningWith(k.warnings, "\"XYZ\""));
 }
 
 TEST(ParseJwksTest, EveryMalformedSetIsRefusedWithoutLeakingTheKey) {

@@ -552,7 +552,12 @@ TEST(ClientNamesTest, EveryErrorCodeHasItsOwnMessage) {
   EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_HS512), "HS512");
   EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_API_KEY), "apikey");
   EXPECT_EQ(TOKEND_ALG_API_KEY, 64);
-  EXPECT_STREQ(tokend_alg_name(7), "unknown");
+  EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_RS256), "RS256");
+  EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_PS384), "PS384");
+  EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_ES512), "ES512");
+  EXPECT_STREQ(tokend_alg_name(TOKEND_ALG_EDDSA), "EdDSA");
+  EXPECT_STREQ(tokend_alg_name(14), "unknown");
+  EXPECT_STREQ(tokend_alg_name(-1), "unknown");
   EXPECT_STREQ(tokend_last_error(nullptr), "");
 }
 

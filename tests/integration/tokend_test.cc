@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "tools/minter/signer.h"
 #include "daemon/auth/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -164,6 +165,52 @@ TEST_P(TokendTest, AnswersEveryStatusCode) {
   // The per-request audience replaces the configured one.
   EXPECT_EQ(c.Validate(Token(), "api").status, S(auth::Status::kOk));
   StopCleanly();
+}
+
+// Public keys in the keys directory beside the HMAC key: each asymmetric
+// token is answered with its PROTOCOL.md alg code.
+TEST_P(TokendTest, AnswersAsymmetricTokensWithTheirAlgCodes) {
+  auto rsa = auth::GenerateKey("RSA", 2048);
+  auto ec = auth::GenerateKey("P-256");
+  auto ed = auth::GenerateKey("Ed25519");
+  ASSERT_TRUE(rsa.ok() && ec.ok() && ed.ok());
+  daemon_.WriteKey("idp.jwks", "{\"keys\":[" + *auth::PublicJwk(rsa->get(), "rsa", {}) + "," +
+                                   *auth::PublicJwk(ec->get(), "ec", {}) + "]}");
+  daemon_.WriteKey("ed.pem", *auth::PublicKeyPem(ed->get()));
+  daemon_.WriteKey("ed.iss", "other-issuer\n");
+  START_DAEMON();
+  Client c = Connect();
+  struct Case {
+    auth::Alg alg;
+    std::string kid;
+    EVP_PKEY* key;
+  } cases[] = {
+      {auth::Alg::kRS256, "rsa", rsa->get()},
+      {auth::Alg::kRS512, "rsa", rsa->get()},
+      {auth::Alg::kPS256, "rsa", rsa->get()},
+      {auth::Alg::kES256, "ec", ec->get()},
+  };
+  for (const Case& tc : cases) {
+    const std::string header =
+        "{\"alg\":\"" + std::string(auth::AlgName(tc.alg)) + "\",\"kid\":\"" + tc.kid + "\"}";
+    const std::string payload = Claims("");
+    Response r =
+        c.Validate(*auth::SignJws(tc.alg, header, payload, tc.key), "", protocol::kFlagWantClaims);
+    EXPECT_EQ(r.status, S(auth::Status::kOk)) << auth::AlgName(tc.alg);
+    EXPECT_EQ(r.alg, static_cast<uint8_t>(tc.alg));
+    EXPECT_EQ(r.subject, "alice");
+    EXPECT_EQ(r.claims, payload);
+  }
+  // The Ed25519 key is bound to another issuer than the token's.
+  Response bound = c.Validate(
+      *auth::SignJws(auth::Alg::kEdDSA, R"({"alg":"EdDSA","kid":"ed"})", Claims(""), ed->get()));
+  EXPECT_EQ(bound.status, S(auth::Status::kIssuerMismatch));
+  EXPECT_EQ(bound.alg, 13);
+  // HS256 naming the RSA key: never verified with the public key.
+  Response confused =
+      c.Validate(auth::MintToken(auth::Alg::kHS256, R"({"alg":"HS256","kid":"rsa"})", Claims(""),
+                                 std::string_view(*auth::PublicKeyPem(rsa->get()))));
+  EXPECT_EQ(confused.status, S(auth::Status::kAlgNotAllowed));
 }
 
 TEST_P(TokendTest, AnswersAThousandPipelinedRequestsSentInOneWrite) {

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "daemon/auth/base64url.h"
+#include "daemon/auth/key_loader.h"
+#include "daemon/auth/verifier.h"
 #include "gtest/gtest.h"
 #include "tests/client/client_test_util.h"
 #include "tests/client/fake_server.h"
@@ -135,7 +137,8 @@ TEST_F(TokenctlTest, UsageErrorsExitTwo) {
            {"validate", "--claims=yes", "a"},
            {"ping", "extra"},
            {"keygen"},
-           {"keygen", "--alg", "RS256", "k"},
+           {"keygen", "--alg", "RS999", "k"},
+           {"keygen", "--alg", "ES256", "--bits", "4096", "k"},
            {"mint"},
            {"mint", "--key", "k", "--ttl", "long"},
            {"mint", "--key", "k", "--claim", "novalue"},
@@ -149,7 +152,7 @@ TEST_F(TokenctlTest, UsageErrorsExitTwo) {
 }
 
 TEST_F(TokenctlTest, EveryCommandHasHelp) {
-  for (const std::string cmd : {"validate", "ping", "keygen", "mint"}) {
+  for (const std::string cmd : {"validate", "ping", "keygen", "mint", "decode"}) {
     const ProcessResult r = Tokenctl({cmd, "--help"});
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_EQ(r.out.rfind("usage: tokenctl " + cmd, 0), 0u) << r.out;
@@ -275,6 +278,65 @@ TEST_F(TokenctlTest, MintSignsWithTheKeyFileForEveryAlgorithm) {
           << d.payload;
     }
   }
+}
+
+// keygen of every asymmetric kind, mint with its private key, and the
+// daemon's own loader and verifier accept the token with the public file.
+TEST_F(TokenctlTest, KeygenAndMintWithKeyPairsForEveryAsymmetricAlgorithm) {
+  for (const std::string alg :
+       {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}) {
+    SCOPED_TRACE(alg);
+    const std::string priv = dir_.File("signer-" + alg + ".key");
+    const std::string keys = dir_.File("keys-" + alg);
+    ASSERT_EQ(::mkdir(keys.c_str(), 0755), 0);
+    const bool pem = alg == "ES384" || alg == "PS256";
+    const std::string pub = keys + (pem ? "/signer-" + alg + ".pem" : "/idp.jwks");
+    ProcessResult r = Tokenctl({"keygen", "--alg", alg, "--public", pub, priv});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    struct stat st;
+    ASSERT_EQ(::stat(priv.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_NE(ReadFile(priv).find("BEGIN PRIVATE KEY"), std::string::npos);
+    r = Tokenctl({"mint", "--key", priv, "--alg", alg, "--sub", "alice"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string token = r.out.substr(0, r.out.size() - 1);
+    EXPECT_NE(Decode(token).header.find("\"alg\":\"" + alg + "\""), std::string::npos);
+
+    std::vector<std::string> warnings;
+    auto ring = auth::LoadKeyring(keys, &warnings);
+    ASSERT_TRUE(ring.ok()) << ring.status();
+    auth::Policy policy;
+    auth::Verifier verifier(policy);
+    auth::VerifyResult out;
+    EXPECT_EQ(verifier.VerifySignature(token, **ring, &out), auth::Status::kOk);
+    EXPECT_EQ(auth::AlgName(out.alg), alg);
+    // The private key itself in the keys directory is refused.
+    const std::string leaked = keys + "/leaked.pem";
+    std::ofstream(leaked) << ReadFile(priv);
+    EXPECT_FALSE(auth::LoadKeyring(keys, &warnings).ok());
+  }
+  // An RSA key below 2048 bits is never made; a private key is never named .pem.
+  EXPECT_EQ(Tokenctl({"keygen", "--alg", "RS256", "--bits", "1024", dir_.File("s.key")}).exit_code,
+            2);
+  EXPECT_EQ(Tokenctl({"keygen", "--alg", "ES256", dir_.File("s.pem")}).exit_code, 2);
+  // A key of another type than --alg.
+  ASSERT_EQ(Tokenctl({"keygen", "--alg", "ES256", dir_.File("e.key")}).exit_code, 0);
+  EXPECT_EQ(Tokenctl({"mint", "--key", dir_.File("e.key"), "--alg", "RS256"}).exit_code, 2);
+}
+
+TEST_F(TokenctlTest, DecodePrintsHeaderAndClaimsLabelledUnverified) {
+  const std::string token = auth::Base64UrlEncode(R"({"alg":"RS256","kid":"k"})") + "." +
+                            auth::Base64UrlEncode(R"({"sub":"alice"})") + ".c2ln";
+  ProcessResult r = Tokenctl({"decode", token});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("UNVERIFIED", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(R"(header: {"alg":"RS256","kid":"k"})"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(R"(claims: {"sub":"alice"})"), std::string::npos) << r.out;
+  r = Tokenctl({"decode", "-"}, "Bearer " + token + "\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(R"(claims: {"sub":"alice"})"), std::string::npos) << r.out;
+  EXPECT_EQ(Tokenctl({"decode", "a.b"}).exit_code, 2);
+  EXPECT_EQ(Tokenctl({"decode", "a.b=.c"}).exit_code, 2);
 }
 
 TEST_F(TokenctlTest, MintBuildsTheClaimsAsAsked) {

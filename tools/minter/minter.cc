@@ -18,8 +18,7 @@ const EVP_MD* DigestFor(Alg alg) {
       return EVP_sha384();
     case Alg::kHS512:
       return EVP_sha512();
-    case Alg::kApiKey:
-    case Alg::kUnknown:
+    default:
       break;
   }
   return nullptr;

@@ -21,9 +21,10 @@ constexpr char kUsage[] =
     "Commands:\n"
     "  validate  ask tokend whether a token is valid (exit 0 valid, 1 not, 2 error)\n"
     "  ping      check that tokend answers\n"
-    "  keygen    write a new random HMAC key file\n"
+    "  keygen    write a new random HMAC key file, or an RSA/EC/Ed25519 key pair\n"
     "  mint      sign a token with a key file, as the daemon would accept it\n"
     "  apikey    make an opaque API key, or the digest line of an existing one\n"
+    "  decode    print a token's header and claims, UNVERIFIED\n"
     "\n"
     "Run `tokenctl COMMAND --help` for a command's options.\n"
     "The socket is --socket PATH, else $TOKEND_SOCKET, else " TOKEND_DEFAULT_SOCKET ".\n";
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
     rc = tc::RunMint(args, ctx);
   } else if (command == "apikey") {
     rc = tc::RunApiKey(args, ctx);
+  } else if (command == "decode") {
+    rc = tc::RunDecode(args, ctx);
   } else {
     std::fprintf(stderr, "tokenctl: unknown command \"%s\"\n\n%s", command.c_str(), kUsage);
     return tc::kExitError;

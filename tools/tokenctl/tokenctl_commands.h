@@ -12,8 +12,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "daemon/auth/status.h"
 
 namespace tokend::tokenctl {
 
@@ -34,6 +37,17 @@ int RunPing(const std::vector<std::string>& args, const Context& ctx);
 int RunKeygen(const std::vector<std::string>& args, const Context& ctx);
 int RunMint(const std::vector<std::string>& args, const Context& ctx);
 int RunApiKey(const std::vector<std::string>& args, const Context& ctx);
+int RunDecode(const std::vector<std::string>& args, const Context& ctx);
+
+// tokenctl_asym.cc: keygen of an RSA / EC / Ed25519 pair for `alg`, and
+// mint with a private key PEM.
+int RunKeygenAsymmetric(auth::Alg alg, const std::string& out,
+                        const std::optional<std::string>& bits,
+                        const std::optional<std::string>& public_path,
+                        const std::optional<std::string>& kid, const Context& ctx);
+bool IsPrivateKeyPemFile(const std::string& path);
+int MintWithPrivateKey(const std::string& path, std::optional<auth::Alg> alg,
+                       const std::string& kid, const std::string& payload_json, const Context& ctx);
 
 // Usage()
 //

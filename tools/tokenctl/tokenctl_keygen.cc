@@ -22,6 +22,8 @@ namespace {
 
 constexpr char kKeygenUsage[] =
     "usage: tokenctl keygen [--alg HS256|HS384|HS512] OUT\n"
+    "       tokenctl keygen --alg RS256|...|PS512|ES256|ES384|ES512|EdDSA [--bits N]\n"
+    "                       [--public PUB.jwks|PUB.pem] [--kid KID] OUT.key\n"
     "\n"
     "Writes a new random key for ALG (default HS256) to the new file OUT, mode\n"
     "0600: 32, 48 or 64 bytes for HS256, HS384, HS512. OUT ending in .b64 gets\n"
@@ -29,7 +31,14 @@ constexpr char kKeygenUsage[] =
     "never overwritten. The key's kid is OUT's file name (less .b64): copy OUT\n"
     "into tokend's --keys directory, and sign with `tokenctl mint --key OUT`.\n"
     "\n"
-    "  --alg ALG   HS256, HS384 or HS512 (default HS256)\n";
+    "  --alg ALG   HS256, HS384 or HS512 (default HS256)\n"
+    "\n"
+    "With an asymmetric ALG, OUT gets a new private key (PEM, mode 0600) for the\n"
+    "signer: RSA for RS*/PS* (--bits, default 2048), P-256/384/521 for\n"
+    "ES256/384/512, Ed25519 for EdDSA. Its public key goes to PUB (default\n"
+    "OUT's name with .jwks), for tokend's --keys: a JWK Set bound to ALG whose\n"
+    "kid is KID (default OUT's name less its extension), or a .pem public key\n"
+    "whose kid is PUB's file name. Sign with `tokenctl mint --key OUT`.\n";
 
 // Fills `buf` from the kernel's CSPRNG.
 bool RandomBytes(unsigned char* buf, size_t len, std::string* error) {
@@ -67,7 +76,7 @@ std::string_view BaseName(std::string_view path) {
 }  // namespace
 
 int RunKeygen(const std::vector<std::string>& argv, const Context& ctx) {
-  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"alg"}});
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"alg"}, {"bits"}, {"public"}, {"kid"}});
   if (!args.ok()) return Usage(ctx, "keygen", std::string(args.status().message()), kKeygenUsage);
   if (args->Has("help")) return Usage(ctx, "keygen", "", kKeygenUsage);
   if (args->positionals().size() != 1) {
@@ -81,6 +90,10 @@ int RunKeygen(const std::vector<std::string>& argv, const Context& ctx) {
   if (alg == auth::Alg::kUnknown) {
     return Usage(ctx, "keygen", "unknown --alg " + alg_name + " (use HS256, HS384 or HS512)",
                  kKeygenUsage);
+  }
+  if (auth::FamilyOf(alg) != auth::AlgFamily::kHmac) {
+    return RunKeygenAsymmetric(alg, args->positionals()[0], args->Get("bits"), args->Get("public"),
+                               args->Get("kid"), ctx);
   }
   const std::string& out = args->positionals()[0];
   const std::string_view name = BaseName(out);

@@ -26,7 +26,9 @@ constexpr char kMintUsage[] =
     "                     [--iss ISS] [--ttl SECONDS] [--claim NAME=VALUE]...\n"
     "\n"
     "Prints a JWT signed with the key in FILE, which is read as tokend reads\n"
-    "its --keys: raw bytes, base64 text (.b64), or a JWK Set (.json, .jwks).\n"
+    "its --keys: raw bytes, base64 text (.b64), or a JWK Set (.json, .jwks);\n"
+    "or with the private key PEM that `tokenctl keygen --alg RS256` (etc.)\n"
+    "wrote, whose kid defaults to its file name less the extension.\n"
     "The token carries iat (now) and exp (now + SECONDS).\n"
     "\n"
     "  --key FILE          the key file (make one with `tokenctl keygen`)\n"
@@ -34,7 +36,9 @@ constexpr char kMintUsage[] =
     "                      (default: the key's own kid, its file name for raw\n"
     "                      and .b64 files)\n"
     "  --alg ALG           HS256, HS384 or HS512 (default: the algorithm the key\n"
-    "                      is bound to, else the strongest its length allows)\n"
+    "                      is bound to, else the strongest its length allows);\n"
+    "                      with a private key, one of its type (default RS256,\n"
+    "                      the curve's ES alg, or EdDSA)\n"
     "  --sub SUB           the subject\n"
     "  --aud AUD           an audience; repeat it for several (aud is then an array)\n"
     "  --iss ISS           the issuer\n"
@@ -111,7 +115,8 @@ int RunMint(const std::vector<std::string>& argv, const Context& ctx) {
   if (const std::optional<std::string> a = args->Get("alg"); a.has_value()) {
     wanted_alg = auth::AlgFromName(*a);
     if (*wanted_alg == auth::Alg::kUnknown) {
-      return Usage(ctx, "mint", "unknown --alg " + *a + " (use HS256, HS384 or HS512)", kMintUsage);
+      return Usage(ctx, "mint", "unknown --alg " + *a + " (use HS256, HS384, HS512, RS256, ...)",
+                   kMintUsage);
     }
   }
   int64_t ttl = kDefaultTtl;
@@ -149,10 +154,19 @@ int RunMint(const std::vector<std::string>& argv, const Context& ctx) {
 
   // The key, read and checked as the daemon reads and checks it.
   const std::string kid_flag = args->Get("kid").value_or("");
+  if (IsPrivateKeyPemFile(*key_path)) {
+    return MintWithPrivateKey(*key_path, wanted_alg, kid_flag, payload.Json(), ctx);
+  }
   absl::StatusOr<auth::KeyMaterial> key = auth::ReadKeyFile(*key_path, kid_flag);
   if (!key.ok()) return Fail(ctx, std::string(key.status().message()));
   std::vector<auth::KeyMaterial> one;
-  one.push_back(auth::KeyMaterial{key->kid, key->bound_alg, key->secret.Clone(), key->source});
+  if (key->public_key != nullptr) {
+    return Fail(ctx, absl::StrCat(*key_path, ": key \"", key->kid,
+                                  "\" is a public key, which only verifies; sign with its private"
+                                  " key (--key NAME.key from `tokenctl keygen --alg RS256 ...`)"));
+  }
+  one.push_back(
+      auth::KeyMaterial{key->kid, key->bound_alg, key->secret.Clone(), key->source, {}, {}});
   absl::StatusOr<std::shared_ptr<const auth::Keyring>> ring = auth::Keyring::Build(std::move(one));
   if (!ring.ok()) {
     return Fail(ctx, absl::StrCat(std::string(ring.status().message()),

@@ -145,10 +145,20 @@ enum {
 
 /* Signature algorithms, as the protocol numbers them. */
 enum {
-  TOKEND_ALG_UNKNOWN = 0, /* the header did not parse, or names no HS algorithm */
+  TOKEND_ALG_UNKNOWN = 0, /* the header did not parse, or names no known algorithm */
   TOKEND_ALG_HS256 = 1,   /* HMAC-SHA-256 */
   TOKEND_ALG_HS384 = 2,   /* HMAC-SHA-384 */
   TOKEND_ALG_HS512 = 3,   /* HMAC-SHA-512 */
+  TOKEND_ALG_RS256 = 4,   /* RSASSA-PKCS1-v1_5 with SHA-256 */
+  TOKEND_ALG_RS384 = 5,
+  TOKEND_ALG_RS512 = 6,
+  TOKEND_ALG_PS256 = 7, /* RSASSA-PSS with SHA-256 */
+  TOKEND_ALG_PS384 = 8,
+  TOKEND_ALG_PS512 = 9,
+  TOKEND_ALG_ES256 = 10, /* ECDSA P-256 with SHA-256 */
+  TOKEND_ALG_ES384 = 11, /* ECDSA P-384 with SHA-384 */
+  TOKEND_ALG_ES512 = 12, /* ECDSA P-521 with SHA-512 */
+  TOKEND_ALG_EDDSA = 13, /* Ed25519 */
   TOKEND_ALG_API_KEY = 64 /* an opaque API key (no JWS), name "apikey" */
 };
 
@@ -171,7 +181,7 @@ typedef struct tokend_result {
   int status;              /* TOKEND_STATUS_*: the daemon's status code */
   const char* status_name; /* "OK", "EXPIRED", ...: static storage */
   int alg;                 /* TOKEND_ALG_*: the token's algorithm, when known */
-  const char* alg_name;    /* "HS256", "HS384", "HS512" or "unknown": static */
+  const char* alg_name;    /* "HS256", ..., "EdDSA" or "unknown": static */
   int64_t exp;             /* `exp`, seconds since the epoch; 0 if none/unknown */
   const char* sub;         /* the `sub` claim, "" unless status is OK */
   size_t sub_len;          /* bytes of sub (it may hold a NUL) */
@@ -283,7 +293,9 @@ TOKEND_API const char* tokend_status_name(int status);
 
 /* tokend_alg_name()
  *
- * "HS256", "HS384", "HS512", or "unknown". Static storage; thread-safe.
+ * "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384",
+ * "PS512", "ES256", "ES384", "ES512", "EdDSA", or "unknown".
+ * Static storage; thread-safe.
  */
 TOKEND_API const char* tokend_alg_name(int alg);
 
