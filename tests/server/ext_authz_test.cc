@@ -1,10 +1,7 @@
 // ExtAuthz (daemon/server/grpc): CheckRequest in, CheckResponse out, over
-// the fake validator; and many threads sharing one ExtAuthz (the gRPC
-// server's threads do), run under ThreadSanitizer by the tsan preset.
+// the fake validator.
 #include <atomic>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "daemon/server/grpc/ext_authz_service.h"
 #include "gmock/gmock.h"
@@ -145,37 +142,6 @@ TEST_F(ExtAuthzTest, UnsafeSubjectIsRefusedAsMalformed) {
   CheckResponse res;
   authz_.Check(Request("Bearer ok:a\x01"), &res);
   EXPECT_EQ(Header(res.denied_response().headers(), "x-ext-auth-reason"), "MALFORMED");
-}
-
-TEST(ExtAuthzConcurrencyTest, ThreadsShareOneExtAuthz) {
-  std::atomic<uint64_t> calls{0};
-  ExtAuthz authz([&calls] { return std::make_unique<FakeValidator>(&calls); }, ExtAuthzOptions{});
-  constexpr int kThreads = 8;
-  constexpr int kPerThread = 3000;
-  std::atomic<int> wrong{0};
-  std::atomic<bool> done{false};
-  std::thread reader([&] {
-    while (!done.load()) (void)authz.stats();
-  });
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      const std::string sub = "user" + std::to_string(t);
-      for (int i = 0; i < kPerThread; ++i) {
-        CheckResponse res;
-        authz.Check(Request("Bearer ok:" + sub), &res);
-        if (Header(res.ok_response().headers(), "x-auth-subject") != sub) wrong.fetch_add(1);
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  done.store(true);
-  reader.join();
-  EXPECT_EQ(wrong.load(), 0);
-  const ServiceStats s = authz.stats();
-  EXPECT_EQ(s.validate_requests, uint64_t{kThreads} * kPerThread);
-  EXPECT_EQ(s.responses_by_status[0], uint64_t{kThreads} * kPerThread);
-  EXPECT_EQ(calls.load(), uint64_t{kThreads} * kPerThread);
 }
 
 }  // namespace
