@@ -1,5 +1,6 @@
 #include "daemon/server/grpc/ext_authz_service.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <sys/socket.h>
@@ -227,6 +228,10 @@ absl::StatusOr<std::unique_ptr<GrpcFront>> GrpcFront::Start(ExtAuthz* authz,
     return absl::FailedPreconditionError(
         absl::StrCat("--grpc-socket ", options.path, ": another process is listening there"));
   }
+  // protobuf logs every request it refuses to parse (invalid UTF-8 in a
+  // string field): a client could fill the journal. gRPC answers such a
+  // call with an error status, which is enough.
+  google::protobuf::SetLogHandler(nullptr);
   std::unique_ptr<GrpcFront> front(new GrpcFront());
   front->options_ = std::move(options);
   front->service_ = std::make_unique<AuthorizationService>(authz);
@@ -236,6 +241,10 @@ absl::StatusOr<std::unique_ptr<GrpcFront>> GrpcFront::Start(ExtAuthz* authz,
                            grpc::InsecureServerCredentials());
   builder.RegisterService(front->service_.get());
   builder.SetMaxReceiveMessageSize(1 << 20);
+  // HTTP/2 streams open at once on one connection: a client past it waits,
+  // as gRPC clients do, rather than costing memory. (gRPC's connections
+  // are not counted in --max-connections.)
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, 1000);
   // The socket is created with the process umask: keep it closed to
   // everyone until its mode and group are set below.
   const mode_t old_umask = ::umask(0177);

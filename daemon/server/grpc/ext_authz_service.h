@@ -34,7 +34,8 @@
 //   - GrpcFront runs a grpc::Server (the synchronous API: its own thread
 //     pool, never the event loops' workers) on `unix:PATH` with ExtAuthz
 //     and the default health service, which reports SERVING while
-//     `healthy()` says so (polled every second).
+//     `healthy()` says so (polled every second). Requests over 1 MiB are
+//     refused by gRPC; a connection has at most 1000 streams open at once.
 //
 // Thread-safety: ExtAuthz::Check() and stats() are thread-safe. Each call
 // borrows a validator slot (a RequestValidator and its counters) from a
