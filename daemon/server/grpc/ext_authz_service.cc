@@ -71,13 +71,17 @@ std::optional<std::string_view> Extension(const CheckRequest& request, const std
   return std::string_view(it->second);
 }
 
-class AuthorizationService final : public envoy::service::auth::v3::Authorization::Service {
+// The callback API: Check() runs on gRPC's own threads and answers at once
+// (validation never blocks), so no thread waits per call.
+class AuthorizationService final : public envoy::service::auth::v3::Authorization::CallbackService {
  public:
   explicit AuthorizationService(ExtAuthz* authz) : authz_(authz) {}
-  grpc::Status Check(grpc::ServerContext*, const CheckRequest* request,
-                     CheckResponse* response) override {
+  grpc::ServerUnaryReactor* Check(grpc::CallbackServerContext* context, const CheckRequest* request,
+                                  CheckResponse* response) override {
     authz_->Check(*request, response);
-    return grpc::Status::OK;
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
   }
 
  private:

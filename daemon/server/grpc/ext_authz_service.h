@@ -31,8 +31,8 @@
 //     * A bad accessToken query (a bad %-escape, given twice) or a bad
 //       "claims" extension: status INVALID_ARGUMENT (3) and a
 //       DeniedHttpResponse 400 (HTTP's 400).
-//   - GrpcFront runs a grpc::Server (the synchronous API: its own thread
-//     pool, never the event loops' workers) on `unix:PATH` with ExtAuthz
+//   - GrpcFront runs a grpc::Server (the callback API, on gRPC's own
+//     threads, never the event loops' workers) on `unix:PATH` with ExtAuthz
 //     and the default health service, which reports SERVING while
 //     `healthy()` says so (polled every second). Requests over 1 MiB are
 //     refused by gRPC; a connection has at most 1000 streams open at once.
