@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
@@ -141,16 +142,50 @@ TEST_F(GrpcTest, StopsCleanlyOnSigterm) {
   EXPECT_NE(::stat(grpc_socket().c_str(), &st), 0) << "the socket file is left behind";
 }
 
+bool NodeModulesPresent() {
+  const std::string dir = std::string(TOKEND_SOURCE_DIR) + "/tests/grpc/node_modules/@grpc/";
+  struct stat st;
+  return ::stat((dir + "grpc-js").c_str(), &st) == 0 &&
+         ::stat((dir + "proto-loader").c_str(), &st) == 0 &&
+         RunProgram({"node", "--version"}).exit_code == 0;
+}
+
+// Health follows the keys: NOT_SERVING while the daemon has none, SERVING
+// once they appear (the front polls every second).
+TEST(GrpcHealthTest, NotServingWithoutKeysThenServing) {
+  if (!NodeModulesPresent())
+    GTEST_SKIP() << "node or tests/grpc/node_modules missing (scripts/setup)";
+  TokendProcess daemon;
+  const std::string keys = daemon.path("later-keys");
+  const std::string sock = daemon.path("grpc.sock");
+  ASSERT_TRUE(daemon.Spawn({"--socket", daemon.socket_path(), "--keys", keys, "--threads", "1",
+                            "--grpc-socket", sock, "--poll-interval", "1"}));
+  ASSERT_TRUE(daemon.WaitReady()) << daemon.Log();
+  const std::string dir = std::string(TOKEND_SOURCE_DIR) + "/tests/grpc";
+  auto status = [&](const std::string& service) {
+    ProgramResult r = RunProgram({"node", dir + "/health_check.mjs", "--socket", sock, "--health",
+                                  dir + "/proto", "--service", service});
+    return r.out;
+  };
+  EXPECT_EQ(status(""), "NOT_SERVING\n");
+  ::mkdir(keys.c_str(), 0700);
+  daemon.WriteFile(keys + "/k1", RandomKey());
+  std::string now;
+  for (int i = 0; i < 40 && now != "SERVING\n"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    now = status("");
+  }
+  EXPECT_EQ(now, "SERVING\n") << daemon.Log();
+  EXPECT_EQ(status("envoy.service.auth.v3.Authorization"), "SERVING\n");
+  EXPECT_THAT(status("no.such.Service"), ::testing::StartsWith("error 5 "));  // NOT_FOUND
+}
+
 // tests/grpc/ext_authz_test.mjs: the cases of the HTTP front's tests, from
 // Node.
 TEST_F(GrpcTest, NodeGrpcJsClient) {
+  if (!NodeModulesPresent())
+    GTEST_SKIP() << "node or tests/grpc/node_modules missing (scripts/setup)";
   const std::string dir = std::string(TOKEND_SOURCE_DIR) + "/tests/grpc";
-  struct stat st;
-  if (::stat((dir + "/node_modules/@grpc/grpc-js").c_str(), &st) != 0 ||
-      ::stat((dir + "/node_modules/@grpc/proto-loader").c_str(), &st) != 0) {
-    GTEST_SKIP() << "tests/grpc/node_modules is missing: run scripts/setup (npm ci)";
-  }
-  if (RunProgram({"node", "--version"}).exit_code != 0) GTEST_SKIP() << "node is not installed";
   std::string tampered = Token();
   tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
   const std::string tokens =
