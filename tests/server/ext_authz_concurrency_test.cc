@@ -42,13 +42,18 @@ TEST(ExtAuthzConcurrencyTest, ThreadsShareOneExtAuthz) {
   std::thread reader([&] {
     while (!done.load()) (void)authz.stats();
   });
+  // Each thread's request is built here, and only read by its thread.
+  std::vector<CheckRequest> requests;
+  for (int t = 0; t < kThreads; ++t) {
+    requests.push_back(Request("Bearer ok:user" + std::to_string(t)));
+  }
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       const std::string sub = "user" + std::to_string(t);
       for (int i = 0; i < kPerThread; ++i) {
         CheckResponse res;
-        authz.Check(Request("Bearer ok:" + sub), &res);
+        authz.Check(requests[t], &res);
         if (Subject(res) != sub) wrong.fetch_add(1);
       }
     });
