@@ -34,3 +34,8 @@ endif()
 if(TOKEND_BUILD_BENCHMARKS)
   find_package(benchmark REQUIRED)
 endif()
+
+# gRPC C++ and protobuf for the Envoy ext_authz gRPC front (daemon/server/grpc).
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

@@ -204,6 +204,10 @@ constexpr Flag kFlags[] = {
      [](Config* c, absl::string_view w, absl::string_view v) {
        return ParseSocketPath(w, v, &c->admin_socket_path);
      }},
+    {"grpc-socket", true,
+     [](Config* c, absl::string_view w, absl::string_view v) {
+       return ParseSocketPath(w, v, &c->grpc_socket_path);
+     }},
     {"audience", true,
      [](Config* c, absl::string_view w, absl::string_view v) {
        if (v.empty()) return Invalid(w, v, "a non-empty audience");
@@ -406,6 +410,24 @@ absl::StatusOr<Config> ParseConfig(int argc, char** argv, const EnvLookup& env) 
       }
     }
   }
+  if (!config.grpc_socket_path.empty()) {
+    for (const auto& [flag, path] :
+         {std::pair<absl::string_view, const std::string*>{"--socket", &config.socket_path},
+          {"--http-socket", &config.http_socket_path},
+          {"--admin-socket", &config.admin_socket_path}}) {
+      if (config.grpc_socket_path == *path) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--grpc-socket and ", flag, " must differ (both are \"", *path, "\")"));
+      }
+    }
+    // gRPC accepts connections itself: the peer credential checks of the
+    // other sockets cannot run there, and must not be silently skipped.
+    if (!config.allow_uids.empty() || !config.allow_gids.empty()) {
+      return absl::InvalidArgumentError(
+          "--grpc-socket cannot check --allow-uid/--allow-gid: restrict it with --socket-mode "
+          "and --socket-group instead");
+    }
+  }
   return config;
 }
 
@@ -420,6 +442,8 @@ Validates HMAC JWTs (HS256/384/512) for local processes over a Unix socket.
   --http-socket PATH       also serve HTTP/1.1 auth checks on this socket
                            (every request gets an auth decision)
   --admin-socket PATH      serve GET /healthz and GET /metrics on this socket
+  --grpc-socket PATH       also serve Envoy's ext_authz gRPC API (and
+                           grpc.health.v1.Health) on this socket
   --audience AUD           expected audience; repeat to add more
   --issuer ISS             allowed issuer; repeat to add more
   --leeway SECONDS         clock skew allowed on exp/nbf/iat (default 30)

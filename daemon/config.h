@@ -53,6 +53,9 @@ struct Config {
   // --admin-socket PATH: optional HTTP/1.1 GET /healthz and GET /metrics;
   // empty = none.
   std::string admin_socket_path;
+  // --grpc-socket PATH: optional gRPC front (Envoy's ext_authz
+  // Authorization/Check and grpc.health.v1.Health); empty = none.
+  std::string grpc_socket_path;
   // --audience AUD (repeatable): expected audiences; empty = no check.
   std::vector<std::string> audiences;
   // --issuer ISS (repeatable): allowed issuers; empty = no check.

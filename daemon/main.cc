@@ -27,6 +27,7 @@
 #include "daemon/config.h"
 #include "daemon/server/event_loop.h"
 #include "daemon/server/health.h"
+#include "daemon/server/grpc/ext_authz_service.h"
 #include "daemon/server/http/http_service.h"
 #include "daemon/server/listener.h"
 #include "daemon/server/metrics.h"
@@ -265,6 +266,19 @@ int Run(const Config& config) {
     return 1;
   }
 
+  // The gRPC front (--grpc-socket): its own threads, sharing the policy, key
+  // set and cache with the loop's workers.
+  std::unique_ptr<server::grpcfront::ExtAuthz> ext_authz;
+  if (!config.grpc_socket_path.empty()) {
+    server::grpcfront::ExtAuthzOptions grpc_options;
+    grpc_options.audiences = config.audiences;
+    ext_authz = std::make_unique<server::grpcfront::ExtAuthz>(
+        [&policy, &publisher, cache = cache.get()] {
+          return std::make_unique<AuthRequestValidator>(policy, publisher, cache);
+        },
+        grpc_options);
+  }
+
   // Set before Run(), which starts the workers whose /metrics reads it.
   server::EventLoop* loop_for_metrics = nullptr;
   std::vector<std::string> protocols = {"binary"};
@@ -294,10 +308,19 @@ int Run(const Config& config) {
       return Healthz(publisher, *keys, body);
     };
     admin_options.metrics = [&loop_for_metrics, &protocols, keys = watcher->get(),
-                             cache_on = cache != nullptr](std::string* out) {
+                             cache_on = cache != nullptr,
+                             grpc = ext_authz.get()](std::string* out) {
       server::MetricsSnapshot m;
       if (loop_for_metrics != nullptr) m.loop = loop_for_metrics->stats();
       m.protocols = protocols;
+      if (grpc != nullptr) {
+        // After the loop's endpoints, as one more protocol.
+        m.loop.endpoints.resize(m.protocols.size());
+        const server::ServiceStats g = grpc->stats();
+        m.loop.endpoints.push_back(g);
+        m.loop.service += g;
+        m.protocols.push_back("grpc");
+      }
       const auth::KeyWatcherStats k = keys->stats();
       m.reloads = k.reloads;
       m.reload_failures = k.reload_failures;
@@ -324,6 +347,23 @@ int Run(const Config& config) {
   }
   loop_for_metrics = loop->get();
 
+  std::unique_ptr<server::grpcfront::GrpcFront> grpc_front;
+  if (ext_authz != nullptr) {
+    server::grpcfront::GrpcFrontOptions front;
+    front.path = config.grpc_socket_path;
+    front.mode = config.socket_mode;
+    front.group = config.socket_group;
+    front.healthy = [&publisher] { return Healthz(publisher).ok; };
+    absl::StatusOr<std::unique_ptr<server::grpcfront::GrpcFront>> started =
+        server::grpcfront::GrpcFront::Start(ext_authz.get(), std::move(front));
+    if (!started.ok()) {
+      LogError(absl::StrCat("refusing to start: ", started.status().message()));
+      return 1;
+    }
+    grpc_front = *std::move(started);
+    LogInfo(absl::StrCat("gRPC (Envoy ext_authz, grpc.health.v1) on ", config.grpc_socket_path));
+  }
+
   server::SystemdNotifier notifier;
   absl::StatusOr<std::chrono::microseconds> watchdog = notifier.StartWatchdog();
   if (!watchdog.ok()) {
@@ -338,8 +378,8 @@ int Run(const Config& config) {
       "serving on ", listener.path(),
       sockets->http.has_value() ? absl::StrCat(", HTTP on ", sockets->http->path()) : "",
       sockets->admin.has_value() ? absl::StrCat(", admin on ", sockets->admin->path()) : "",
-      " with ", running->name(), ", ", config.threads,
-      config.threads == 1 ? " thread" : " threads");
+      grpc_front != nullptr ? absl::StrCat(", gRPC on ", config.grpc_socket_path) : "", " with ",
+      running->name(), ", ", config.threads, config.threads == 1 ? " thread" : " threads");
   std::atomic<bool> stopping{false};
   SignalThread::Handlers handlers;
   handlers.reload = [&] {
@@ -376,6 +416,7 @@ int Run(const Config& config) {
 
   absl::Status run = running->Run();
   signals->reset();  // no handler runs past this point
+  if (grpc_front != nullptr) grpc_front->Shutdown();
   if (!run.ok()) {
     LogError(absl::StrCat("event loop failed: ", run.message()));
     return 1;

@@ -36,7 +36,8 @@ namespace tokend::server {
 
 struct MetricsSnapshot {
   // The loop's counters; loop.endpoints[i] is served in protocol
-  // `protocols[i]` ("binary", "http", "admin").
+  // `protocols[i]` ("binary", "http", "admin"; main adds "grpc" for the gRPC
+  // front, which runs outside the loop).
   LoopStats loop;
   std::vector<std::string> protocols;
   // Keys (from the key watcher).

@@ -357,6 +357,27 @@ TEST(ConfigTest, AdminSocketIsParsedAndMustDifferFromTheOthers) {
   EXPECT_THAT(ErrorOf({"--keys", "/k", "--admin-socket", ""}), HasSubstr("a socket path"));
 }
 
+TEST(ConfigTest, GrpcSocketIsParsedAndMustDifferFromTheOthers) {
+  absl::StatusOr<Config> c = Parse({"--keys", "/k", "--grpc-socket", "/tmp/g.sock"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->grpc_socket_path, "/tmp/g.sock");
+  EXPECT_EQ(Parse({"--keys", "/k"})->grpc_socket_path, "");
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--socket", "/tmp/a", "--grpc-socket", "/tmp/a"}),
+              HasSubstr("--grpc-socket and --socket must differ"));
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--http-socket", "/tmp/h", "--grpc-socket", "/tmp/h"}),
+              HasSubstr("--grpc-socket and --http-socket must differ"));
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--admin-socket", "/tmp/m", "--grpc-socket", "/tmp/m"}),
+              HasSubstr("--grpc-socket and --admin-socket must differ"));
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--grpc-socket", ""}), HasSubstr("a socket path"));
+}
+
+TEST(ConfigTest, GrpcSocketRefusesPeerAllowListsItCannotCheck) {
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--grpc-socket", "/tmp/g", "--allow-uid", "0"}),
+              HasSubstr("--grpc-socket cannot check --allow-uid/--allow-gid"));
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--grpc-socket", "/tmp/g", "--allow-gid", "0"}),
+              HasSubstr("--grpc-socket cannot check --allow-uid/--allow-gid"));
+}
+
 TEST(ConfigTest, HttpSocketMustDifferFromSocket) {
   EXPECT_THAT(ErrorOf({"--keys", "/k", "--socket", "/tmp/a", "--http-socket", "/tmp/a"}),
               HasSubstr("--http-socket and --socket must differ"));

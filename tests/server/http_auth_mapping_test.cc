@@ -1,3 +1,6 @@
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -92,6 +95,37 @@ TEST(ExtractTokenTest, HeaderThenQueryThenOriginalUri) {
   EXPECT_EQ(ExtractToken(r, &scratch).source, TokenSource::kNone);
   r.original_uri = "/api?other=1";
   EXPECT_EQ(ExtractToken(r, &scratch).source, TokenSource::kNone);
+}
+
+TEST(ExtractTokenFromHeadersTest, SourcesInOrderAndNoOriginalUri) {
+  std::map<std::string, std::string, std::less<>> h;
+  auto lookup = [&](std::string_view name) -> std::optional<std::string_view> {
+    auto it = h.find(name);
+    if (it == h.end()) return std::nullopt;
+    return std::string_view(it->second);
+  };
+  std::string scratch;
+  EXPECT_EQ(ExtractTokenFromHeaders(lookup, "/p", &scratch).source, TokenSource::kNone);
+  TokenLookup t = ExtractTokenFromHeaders(lookup, "/p?a=1&accessToken=q%41#frag", &scratch);
+  EXPECT_EQ(t.source, TokenSource::kQuery);
+  EXPECT_EQ(t.token, "qA");
+  h["x-original-uri"] = "/p?accessToken=nginx";  // nginx's header is not a source here
+  EXPECT_EQ(ExtractTokenFromHeaders(lookup, "/p", &scratch).source, TokenSource::kNone);
+  h["accesstoken"] = "hdr";
+  t = ExtractTokenFromHeaders(lookup, "/p?accessToken=q", &scratch);
+  EXPECT_EQ(t.source, TokenSource::kAccessToken);
+  EXPECT_EQ(t.token, "hdr");
+  h["dapr-api-token"] = "dapr";
+  EXPECT_EQ(ExtractTokenFromHeaders(lookup, "/p", &scratch).token, "dapr");
+  h["authorization"] = "Basic abc";  // another scheme is no match
+  EXPECT_EQ(ExtractTokenFromHeaders(lookup, "/p", &scratch).token, "dapr");
+  h["authorization"] = "Bearer bt";
+  t = ExtractTokenFromHeaders(lookup, "/p", &scratch);
+  EXPECT_EQ(t.source, TokenSource::kAuthorization);
+  EXPECT_EQ(t.token, "bt");
+  h.clear();
+  EXPECT_EQ(ExtractTokenFromHeaders(lookup, "/p?accessToken=%zz", &scratch).source,
+            TokenSource::kBadQuery);
 }
 
 TEST(ExtractTokenTest, FirstMatchWins) {

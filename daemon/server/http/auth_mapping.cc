@@ -163,6 +163,16 @@ TokenLookup ExtractToken(const HttpRequest& req, std::string* scratch) {
   return {};
 }
 
+TokenLookup ExtractTokenFromHeaders(HeaderLookup header, std::string_view target,
+                                    std::string* scratch) {
+  HttpRequest req;
+  req.authorization = header("authorization");
+  req.dapr_api_token = header("dapr-api-token");
+  req.access_token = header("accesstoken");
+  req.query = UriQuery(target);
+  return ExtractToken(req, scratch);
+}
+
 std::optional<bool> WantClaims(const std::optional<std::string_view>& header) {
   if (!header.has_value()) return false;
   const std::string_view v = *header;

@@ -48,6 +48,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "daemon/server/http/request_parser.h"
 
 namespace tokend::server::http {
@@ -95,6 +96,19 @@ std::string_view UriQuery(std::string_view uri);
 // The token of `req` by the order above. `scratch` holds a decoded query
 // value; the returned view may point into it.
 TokenLookup ExtractToken(const HttpRequest& req, std::string* scratch);
+
+// A request's header by lower-case name ("authorization"), or nullopt when
+// it has none.
+using HeaderLookup = absl::FunctionRef<std::optional<std::string_view>(std::string_view)>;
+
+// ExtractTokenFromHeaders()
+//
+// ExtractToken() for a request known by a header lookup and its target
+// (path and query) rather than by a parsed HttpRequest: the gRPC front's
+// CheckRequest. Sources 1-4 above, in that order; X-Original-URI (nginx's)
+// is not read.
+TokenLookup ExtractTokenFromHeaders(HeaderLookup header, std::string_view target,
+                                    std::string* scratch);
 
 // WantClaims()
 //
