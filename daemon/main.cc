@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main.cc
 //
 // tokend's entry point: flags -> Config -> wire the parts -> run. The parts
@@ -26,8 +27,8 @@
 #include "daemon/auth_adapter.h"
 #include "daemon/config.h"
 #include "daemon/server/event_loop.h"
-#include "daemon/server/health.h"
 #include "daemon/server/grpc/ext_authz_service.h"
+#include "daemon/server/health.h"
 #include "daemon/server/http/http_service.h"
 #include "daemon/server/listener.h"
 #include "daemon/server/metrics.h"
@@ -353,7 +354,11 @@ int Run(const Config& config) {
     front.path = config.grpc_socket_path;
     front.mode = config.socket_mode;
     front.group = config.socket_group;
-    front.healthy = [&publisher] { return Healthz(publisher).ok; };
+    front.healthy = [&publisher] {
+      // Serving while keys (of either kind) are loaded, as /healthz's 200.
+      const std::shared_ptr<const auth::KeySet> set = publisher.Current();
+      return set->keys->size() > 0 || set->api_keys != nullptr;
+    };
     absl::StatusOr<std::unique_ptr<server::grpcfront::GrpcFront>> started =
         server::grpcfront::GrpcFront::Start(ext_authz.get(), std::move(front));
     if (!started.ok()) {

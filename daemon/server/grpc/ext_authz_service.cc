@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "daemon/server/grpc/ext_authz_service.h"
 
 #include <google/protobuf/stubs/logging.h>
@@ -17,6 +18,7 @@
 #include "daemon/server/http/auth_mapping.h"
 #include "daemon/util/str_append.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "protocol/codes.h"
 
 namespace tokend::server::grpcfront {
 namespace {
@@ -57,7 +59,7 @@ void Deny(int rpc_code, envoy::type::v3::StatusCode http_code, std::string_view 
 }
 
 void Refuse(uint8_t status, CheckResponse* response) {
-  const std::string_view name = http::StatusName(status);
+  const std::string_view name = protocol::StatusName(status);
   Deny(kRpcUnauthenticated, envoy::type::v3::Unauthorized, name,
        StrCat("Bearer realm=\"tokend\", error=\"invalid_token\", error_description=\"", name, "\""),
        response);
@@ -193,8 +195,8 @@ void ExtAuthz::Decide(Slot& slot, const CheckRequest& request, CheckResponse* re
   if (!http::AudienceAllowed(audience, options_.audiences)) {
     // A route's extension must not widen what the daemon is configured to
     // accept.
-    counters.CountStatus(http::kStatusAudienceMismatch);
-    Refuse(http::kStatusAudienceMismatch, response);
+    counters.CountStatus(protocol::kStatusAudienceMismatch);
+    Refuse(protocol::kStatusAudienceMismatch, response);
     return;
   }
   const RequestValidator::Outcome o = slot.validator->Validate(token.token, audience, *want_claims);
@@ -202,11 +204,11 @@ void ExtAuthz::Decide(Slot& slot, const CheckRequest& request, CheckResponse* re
   uint8_t status = o.status;
   // As on HTTP: a subject that would not arrive unchanged upstream is
   // refused rather than passed on as someone else.
-  if (status == http::kStatusOk && !http::SafeHeaderValue(o.subject)) {
-    status = http::kStatusMalformed;
+  if (status == protocol::kStatusOk && !http::SafeHeaderValue(o.subject)) {
+    status = protocol::kStatusMalformed;
   }
   counters.CountStatus(status);
-  if (status != http::kStatusOk) {
+  if (status != protocol::kStatusOk) {
     Refuse(status, response);
     return;
   }
