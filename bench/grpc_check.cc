@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokend-grpc-bench: cache-hit checks through the three fronts of one
 // daemon, in one run: the binary protocol (VALIDATE), the HTTP front (GET
 // with Authorization: Bearer) and the gRPC front (Envoy's
@@ -38,9 +39,9 @@
 #include <thread>
 #include <vector>
 
-#include "tools/minter/minter.h"
-#include "protocol/codec.h"
 #include "envoy/service/auth/v3/external_auth.grpc.pb.h"
+#include "protocol/codec.h"
+#include "tools/minter/minter.h"
 
 extern char** environ;
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // http_trickle.cc
 //
 // tokend-http-trickle: what slow HTTP clients cost the daemon's CPU. Opens

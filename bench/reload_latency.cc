@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reload_latency.cc
 //
 // tokend-reload-bench: how long a key renamed into the keys directory takes

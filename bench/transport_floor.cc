@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokend-floor-server: the transport floor for the benchmark report.
 //
 // The least a server speaking docs/protocol.md over io_uring can do: one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C ABI of include/tokend/client.h over Connection and the protocol
 // codec. Every call, ping and batch alike, runs through one pipelined
 // exchange: requests are encoded a window at a time, written while the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // connection.h
 //
 // The socket under a tokend_client: connect to a Unix socket with a

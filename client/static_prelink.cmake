@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Makes the one object of libtokend-client.a: links the library's and the
 # codec's objects into one relocatable object (ld -r), then makes local every
 # strong global symbol that is not in the version script, so the archive

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Finds tokend's dependencies and exposes each as an imported target.
 find_package(OpenSSL 3.0 REQUIRED)
 find_package(absl REQUIRED)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # INTERFACE targets that carry build options; every tokend target links
 # tokend::options. Nothing here touches global CMAKE_CXX_FLAGS.
 

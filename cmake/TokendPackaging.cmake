@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Install layout for the parts no target owns (systemd files, configuration,
 # man pages, docs) and the Debian packages built by CPack, one per install
 # component:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // auth_adapter.h
 //
 // The seam between the server, which knows frames, and daemon/auth, which

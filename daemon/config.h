@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config.h
 //
 // tokend's command line (docs/design.md "Command lines"): every flag, its default,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // signal_thread.h
 //
 // Process signals for the daemon, handled on one dedicated thread instead of

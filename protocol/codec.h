@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // codec.h
 //
 // Pure encode/decode of the tokend wire protocol, version 1

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // codes.h
 //
 // The one table of the wire protocol's status codes and algorithm codes
@@ -48,20 +49,9 @@ inline constexpr CodeName kStatuses[] = {
 // "alg". Code 0 (unknown) is not listed: AlgName() answers "unknown" for
 // it and for any code not listed. Codes need not be contiguous.
 inline constexpr CodeName kAlgs[] = {
-    {1, "HS256"},
-    {2, "HS384"},
-    {3, "HS512"},
-    {4, "RS256"},
-    {5, "RS384"},
-    {6, "RS512"},
-    {7, "PS256"},
-    {8, "PS384"},
-    {9, "PS512"},
-    {10, "ES256"},
-    {11, "ES384"},
-    {12, "ES512"},
-    {13, "EdDSA"},
-    {64, "apikey"},
+    {1, "HS256"},  {2, "HS384"},  {3, "HS512"},  {4, "RS256"},   {5, "RS384"},
+    {6, "RS512"},  {7, "PS256"},  {8, "PS384"},  {9, "PS512"},   {10, "ES256"},
+    {11, "ES384"}, {12, "ES512"}, {13, "EdDSA"}, {64, "apikey"},
 };
 
 inline constexpr size_t kStatusCount = std::size(kStatuses);

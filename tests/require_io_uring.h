@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // require_io_uring.h
 //
 // TOKEND_SKIP_IO_URING(message): what a test does when the kernel (or a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The alternative tokend's issue names: one Node.js process verifying HS256
 // tokens with fast-jwt, its verification cache on, answering tokend's wire
 // protocol (docs/protocol.md: PING and VALIDATE) on a Unix socket, so that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opaque API keys: the cost of a lookup against its floor, one SHA-256 of the
 // token. Both use a 43-byte token as `tokenctl apikey new` makes them.
 //   BM_Sha256Floor         SHA-256 of the token with a pre-fetched EVP_MD and a

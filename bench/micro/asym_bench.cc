@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // asym_bench.cc
 //
 // Asymmetric JWS verification against OpenSSL's own floor, on the payload of
@@ -29,10 +30,10 @@
 #include "daemon/auth/policy.h"
 #include "daemon/auth/public_key.h"
 #include "daemon/auth/revocation.h"
-#include "tools/minter/signer.h"
 #include "daemon/auth/token_cache.h"
 #include "daemon/auth/validator.h"
 #include "daemon/auth/verifier.h"
+#include "tools/minter/signer.h"
 
 namespace tokend::auth {
 namespace {

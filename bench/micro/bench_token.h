@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench_token.h
 //
 // The one token every micro benchmark uses, so their figures compare: an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cache hits through Validator::Validate on the shared bench token, next to
 // the same Validator with caching off. Compare BM_CacheHit with
 // BM_VerifyUncached (the verifier alone) and BM_ValidateNoCache (the whole

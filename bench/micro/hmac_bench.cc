@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The HMAC floor of a verification: HMAC-SHA256 over the signing input
 // (header.payload) of the shared benchmark token, computed the way the
 // verifier does (HmacComputer over precomputed inner/outer digest states),

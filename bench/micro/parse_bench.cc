@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The parsing half of a verification on the shared benchmark token: base64url
 // decoding, the JWS split, the header (memo hit and cold), the claims JSON
 // and the policy checks. Each figure is a part of one full verification.

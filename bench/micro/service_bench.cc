@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The server's request path without I/O: Service::HandleFrames (binary
 // protocol) and HttpService::Handle (HTTP front) over a validator that
 // answers at once, so what is timed is framing or parsing, dispatch,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verify_bench.cc
 //
 // The cost of verifying the shared benchmark token (bench_token.h) once,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // args.h
 //
 // tokend-bench's command line: every flag, its default and its error

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // idle.h
 //
 // Resident memory of a server holding many idle connections: reads the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokend-bench: latency and throughput of tokend over its socket.
 //
 // main wires the units together: args -> workload (tokens read or minted)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // report.h
 //
 // Turns finished runs into what tokend-bench prints: a text report for

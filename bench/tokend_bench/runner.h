@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // runner.h
 //
 // Drives one run: `connections` non-blocking Unix-socket connections, shared

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // svg.h
 //
 // Draws latency percentile curves as a standalone SVG image, in the manner

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // workload.h
 //
 // The requests a run sends: PINGs, or VALIDATEs cycling through a set of

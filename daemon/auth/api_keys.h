@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // api_keys.h
 //
 // Opaque API keys, hashed at rest (DESIGN.md "Opaque API keys"). A file

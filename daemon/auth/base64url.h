@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // base64url.h
 //
 // Strict base64url (RFC 7515 §2) for JWS segments, and the lenient standard

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // claims.h
 //
 // Parses a JWT payload (the decoded JSON) with simdjson into the registered

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // denylist.h
 //
 // Secrets published in well-known products' documentation and examples

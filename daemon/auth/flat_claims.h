@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // flat_claims.h
 //
 // The fast path of ClaimsParser: one pass over the shape nearly every JWT

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // hmac.h
 //
 // HMAC-SHA2 (RFC 2104) over OpenSSL digests with the inner and outer hash

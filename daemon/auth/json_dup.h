@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // json_dup.h
 //
 // The one JSON check simdjson's DOM parser leaves to its caller: duplicate

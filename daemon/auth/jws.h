@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // jws.h
 //
 // The JWS compact serialization layer: splitting a token into its three

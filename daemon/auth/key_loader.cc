@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "daemon/auth/key_loader.h"
 
 #include <openssl/crypto.h>
@@ -15,8 +16,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/auth/base64url.h"
-#include "daemon/auth/regular_file.h"
 #include "daemon/auth/public_key.h"
+#include "daemon/auth/regular_file.h"
 #include "simdjson.h"
 
 namespace tokend::auth {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // key_loader.h
 //
 // Reads key files from disk into KeyMaterial, by docs/design.md "Keys on disk":

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // key_set.h
 //
 // KeySet: what the key watcher publishes and every request reads, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // key_watcher.cc
 //
 // The watcher thread sleeps in poll(2) on two descriptors: the inotify fd

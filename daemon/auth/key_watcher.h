@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // key_watcher.h
 //
 // Keeps the published KeySet in step with the keys path and the revocation

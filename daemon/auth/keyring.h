@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // keyring.h
 //
 // A Keyring is an immutable snapshot of the loaded keys (HMAC secrets and

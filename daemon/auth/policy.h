@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy.h
 //
 // What a valid token must satisfy beyond its signature, and the one function

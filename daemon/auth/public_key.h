@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // public_key.h
 //
 // Public keys from their file forms into KeyMaterial (DESIGN.md "Public

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // regular_file.h
 //
 // Reads a whole regular file without ever blocking on what is not one: the

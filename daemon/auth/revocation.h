@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // revocation.h
 //
 // An immutable set of revoked tokens and jti values, read from a file with

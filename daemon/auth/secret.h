@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // secret.h
 //
 // SecretBytes: key material that is wiped (OPENSSL_cleanse) when it is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // signature.h
 //
 // Asymmetric JWS signatures (RFC 7518 §3.3-3.5, RFC 8037) over OpenSSL 3's

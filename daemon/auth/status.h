@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // status.h
 //
 // The closed set of answers a token validation can give, with exactly the
@@ -57,8 +58,8 @@ enum class Alg : uint8_t {
   kPS512 = 9,
   kES256 = 10,  // ECDSA P-256, signature r||s (RFC 7518 3.4)
   kES384 = 11,
-  kES512 = 12,  // P-521
-  kEdDSA = 13,  // Ed25519 (RFC 8037)
+  kES512 = 12,   // P-521
+  kEdDSA = 13,   // Ed25519 (RFC 8037)
   kApiKey = 64,  // an opaque API key (api_keys.h), not a JWS alg
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // token_cache.h
 //
 // TokenCache remembers tokens whose MAC has verified, so that the next

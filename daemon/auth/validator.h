@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // validator.h
 //
 // The request-path entry point of daemon/auth: one token, one optional

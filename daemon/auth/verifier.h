@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verifier.h
 //
 // The full check of one compact JWS against a key set and a policy, in the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // accept_policy.h
 //
 // Who gets one of the loop's connection places, so that no single user can

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // connection.h
 //
 // The state of one client connection that both event loops share: the input

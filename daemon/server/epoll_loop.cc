@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The epoll event loop, for kernels or sandboxes that refuse io_uring. Same
 // behaviour as the io_uring loop (event_loop.h); the differences are only in
 // how bytes move:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // event_loop.h
 //
 // The loops that move bytes between client sockets and protocol handlers

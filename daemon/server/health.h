@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // health.h
 //
 // The answer to GET /healthz: can the daemon validate (are keys loaded), and

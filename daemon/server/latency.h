@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // latency.h
 //
 // A log-linear histogram of durations in nanoseconds, for the request

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // listener.h
 //
 // The listening Unix socket the event loops accept on: either inherited from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "daemon/server/loop_core.h"
 
 #include <sys/eventfd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // loop_core.h
 //
 // What the io_uring and epoll loops share, internal to the event_loop

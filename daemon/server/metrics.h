@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics.h
 //
 // Renders the daemon's counters in the Prometheus text exposition format

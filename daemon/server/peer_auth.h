@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // peer_auth.h
 //
 // Who may talk to the daemon, decided once per connection at accept from

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // protocol_handler.h
 //
 // What an event loop asks of the code that speaks a protocol on one of its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // service.h
 //
 // Service turns the complete request frames at the front of a connection's

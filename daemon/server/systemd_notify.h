@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // systemd_notify.h
 //
 // Tells the service manager what the daemon is doing (sd_notify(3)):

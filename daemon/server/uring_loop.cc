@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The io_uring event loop (see event_loop.h for the behaviour both loops
 // share). Modelled on liburing's examples/proxy.c and echo-server:
 //

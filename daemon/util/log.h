@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // log.h
 //
 // One line per event on stderr, with the sd-daemon(3) priority prefix that

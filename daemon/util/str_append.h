@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // str_append.h
 //
 // StrAppend() and StrCat() for building text responses: each argument a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Concurrency stress for API keys: reader threads, each with its own
 // Validator, look up tokens while a writer publishes key sets whose API key
 // tables differ (a key added and removed, a subject changed). Meant to run

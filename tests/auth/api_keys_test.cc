@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opaque API keys: the .apikeys parser, the digest table, the loader and
 // watcher (all or nothing, reload and removal) and the Validator's answers.
 #include "daemon/auth/api_keys.h"
@@ -18,11 +19,11 @@
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/key_watcher.h"
 #include "daemon/auth/keyring.h"
-#include "tools/minter/minter.h"
 #include "daemon/auth/policy.h"
 #include "daemon/auth/revocation.h"
 #include "daemon/auth/validator.h"
 #include "gtest/gtest.h"
+#include "tools/minter/minter.h"
 
 namespace tokend::auth {
 namespace {

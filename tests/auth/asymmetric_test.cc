@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Asymmetric JWTs end to end: key files on disk (JWKS, .pem public keys and
 // certificates, NAME.iss) -> LoadKeyring -> Validator (cache included) ->
 // the answer. Every algorithm, the classic attacks, issuer binding, key
@@ -24,13 +25,13 @@
 #include "daemon/auth/base64url.h"
 #include "daemon/auth/key_loader.h"
 #include "daemon/auth/key_set.h"
-#include "tools/minter/minter.h"
 #include "daemon/auth/revocation.h"
-#include "tools/minter/signer.h"
 #include "daemon/auth/token_cache.h"
 #include "daemon/auth/validator.h"
 #include "daemon/auth/verifier.h"
 #include "gtest/gtest.h"
+#include "tools/minter/minter.h"
+#include "tools/minter/signer.h"
 
 namespace tokend::auth {
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // claims_compare.h
 //
 // ExpectSameClaims(): a gtest check that two ClaimsViews hold the same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests for HmacKey / HmacComputer: every Wycheproof HMAC-SHA2 vector, and
 // agreement with OpenSSL's one-shot HMAC() for random keys and messages,
 // including keys longer than the digest's block.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // HmacKey is shared read-only between threads, each with its own
 // HmacComputer. To show that Compute writes nothing to a shared key, even
 // inside OpenSSL (which sanitizers do not instrument), the keys' OpenSSL

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests for the key loader: each file form and its rules, directory rules
 // (dot files, subdirectories, symbolic links, the Kubernetes Secret volume
 // layout), missing and empty paths, and that no message carries a secret.

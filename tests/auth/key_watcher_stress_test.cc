@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // key_watcher_stress_test.cc
 //
 // Readers validating continuously while the watcher swaps the key set

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // key_watcher_test.cc
 //
 // The watcher against real directories and real inotify. Every test waits

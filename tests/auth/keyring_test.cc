@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests for Keyring::Build and the denylist: length rules per algorithm,
 // bindings, published secrets in every form, duplicate kids, fingerprints,
 // lookups, and that no message carries a secret.

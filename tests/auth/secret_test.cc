@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests for SecretBytes: contents, constant-time equality, and that no copy
 // of the bytes survives destruction, moving from, or overwriting, in the
 // object's own storage (where a short string lives).

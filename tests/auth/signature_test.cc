@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Project Wycheproof's signature vectors for the asymmetric JWS algorithms,
 // run through tokend's own signature layer (SignatureVerifier): RSASSA-PKCS1
 // v1.5 and PSS for each JWS hash, ECDSA P-256/384/521 in the r||s form, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many threads verifying asymmetric tokens against one shared Keyring (its
 // PublicKeys and their EVP_PKEYs are shared; each thread has its own
 // Verifier and so its own prepared contexts). Run under ThreadSanitizer by
@@ -12,9 +13,9 @@
 #include "daemon/auth/key_loader.h"
 #include "daemon/auth/key_set.h"
 #include "daemon/auth/revocation.h"
-#include "tools/minter/signer.h"
 #include "daemon/auth/verifier.h"
 #include "gtest/gtest.h"
+#include "tools/minter/signer.h"
 
 namespace tokend::auth {
 namespace {

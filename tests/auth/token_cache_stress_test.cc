@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Concurrency stress for TokenCache and the Validator over it: lookups,
 // inserts and evictions from several threads on a cache far smaller than
 // the working set, and key set swaps underneath. Meant to run under

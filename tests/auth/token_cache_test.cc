@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Unit tests of TokenCache: what an entry keeps, when it dies, which tokens
 // bypass the cache, and the CLOCK replacement within a bucket.
 #include "daemon/auth/token_cache.h"

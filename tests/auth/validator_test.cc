@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validator: a cache hit answers exactly as a full verification would.
 // The differential test runs random sequences of tokens, audiences, clock
 // steps, key removals and revocations through a Validator with a cache and

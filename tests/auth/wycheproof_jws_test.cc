@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Project Wycheproof's JSON Web Signature vectors against the JWS layer of
 // the verifier (Verifier::VerifySignature): split, header, key selection,
 // MAC and the payload's base64url. The payloads are not JWT claims objects,

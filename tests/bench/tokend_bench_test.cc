@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs tokend-bench against a real tokend on a temporary socket and checks
 // what it reports: every status as expected, the JSON keys scripts rely
 // on, the exit status, the plot.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* tokend/client.h used from C99: this file is compiled as C with
  * -Wall -Wextra -Wpedantic -Werror, so the header must be valid, warning-free
  * C, and usable in a dozen lines. */

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client_c_api.h
 //
 // Functions written in C (client_c_api.c, compiled as C99 with -Werror)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The header-only C++ wrapper (tokend/client.hpp) over the shared library,
 // against the fake daemon: RAII, string_view in, StatusOr out, and the
 // mapping of every C error to an absl status code.

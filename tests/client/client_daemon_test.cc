@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The client library and tokenctl against the real tokend (started by the
 // integration harness on a temporary socket): every status the daemon
 // gives, a batch of 10,000, a restart between calls, a daemon that stops

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libtokend-client exports its C API and nothing else: the shared library
 // (nm -D) and the static archive (nm -g) define exactly the tokend_*
 // functions that include/tokend/client.h declares and libtokend-client.map

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The C ABI of libtokend-client (linked as the shared library, so only its
 // exported symbols are reachable) against a fake tokend that speaks the
 // real codec: answers, statuses, batches, reconnects, timeouts, signals and

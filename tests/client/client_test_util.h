@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client_test_util.h
 //
 // A temporary directory for a test's sockets, removed with what is in it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fake_server.h
 //
 // A stand-in for tokend in client tests: it listens on a Unix socket,

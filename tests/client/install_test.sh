@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Installs the `lib` and `dev` components (libtokend-client1 and
 # libtokend-client-dev) into a scratch root and builds programs
 # against it the way users do: C through pkg-config (shared, then the static

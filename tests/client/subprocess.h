@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // subprocess.h
 //
 // Runs a program to completion for tests: argv, extra environment, bytes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_util.h
 //
 // Small helpers shared by the tests of daemon/: a temporary directory that

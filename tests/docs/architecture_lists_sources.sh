@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails when a source file under protocol/, daemon/, client/ or tools/ is not
 # named in docs/architecture.md, or when it names one there that does not
 # exist. A file is named by its path from the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Fails when a source file includes a part its directory must not know:
 #   protocol/  only itself (no daemon/, client/, tools/)
 #   client/    only itself and protocol/ (never daemon/ or tools/)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for ParseConfig(): the input is a command line, its
 // arguments separated by NUL bytes. Every input must parse or fail with
 // InvalidArgument, and a parsed Config must satisfy the documented ranges.

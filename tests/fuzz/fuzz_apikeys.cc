@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer entry point: ParseApiKeys on arbitrary bytes. It must never
 // crash; every key it accepts must carry a subject that is safe in an HTTP
 // header, a non-negative expiry and its line as source; the line it would be

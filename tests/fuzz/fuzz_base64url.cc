@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer entry point: strict base64url decoding of arbitrary bytes. Every
 // accepted input must be the one canonical encoding of what it decodes to,
 // every implementation the CPU can run must agree, and the lenient key-file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer entry point: ClaimsParser::ParseUnpadded on arbitrary bytes,
 // checked two ways. Against a simple reference, simdjson's DOM parser plus
 // a std::set of member names per object: a document with a duplicate member

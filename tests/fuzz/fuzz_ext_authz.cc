@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Arbitrary bytes as a CheckRequest through the gRPC front's decision
 // (ExtAuthz::Check over the fake validator), as any client of the gRPC
 // socket could send them. Bytes that protobuf does not parse are what gRPC

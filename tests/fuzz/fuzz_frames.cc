@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Arbitrary bytes through the server's request path, as a client could send
 // them, cut into reads at arbitrary points.
 //

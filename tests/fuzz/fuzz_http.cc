@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Arbitrary bytes through the HTTP front, as a client could send them to the
 // HTTP socket, cut into reads at arbitrary points.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer entry point: ParseJwks on arbitrary bytes, and ParsePublicPem
 // on the same bytes. Neither may crash; every key ParseJwks accepts is a
 // well-formed symmetric key or a checked public key that serves only its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer entry point: the JWS layer on arbitrary bytes. The first byte
 // picks what the rest is: a header segment as it would appear in a token, or
 // JSON to be base64url-encoded first (so the JSON parser sees arbitrary

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer entry point: RevocationList::Parse on arbitrary bytes. It must
 // never crash; every entry line must be found under each of its readings (a
 // line with exactly two dots both as a token and as a jti, any other line as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Runs a libFuzzer entry point over every file of the directories (or files)
 // named on the command line, for compilers without libFuzzer and for the
 // regression run of the seed corpora. Prints "N passed, 0 failed"; a crash

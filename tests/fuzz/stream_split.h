@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stream_split.h
 //
 // What the stream fuzzers (fuzz_frames, fuzz_http) share: FUZZ_CHECK, which

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokend's gRPC front, spoken to by a client tokend did not write: Node's
 // @grpc/grpc-js, with @grpc/proto-loader loading Envoy's own protos from
 // third_party/envoy-api. Run by tests/integration/grpc_test.cc against a real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Prints the grpc.health.v1.Health status of SERVICE on SOCKET (SERVING,
 // NOT_SERVING, ...), as Node's @grpc/grpc-js reads it; exit code 1 on an
 // RPC error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Opaque API keys against the real tokend: keys made with tokenctl, looked
 // up over the binary protocol and the HTTP front (curl --unix-socket, every
 // token source), rotated without downtime, refused at startup when a line is

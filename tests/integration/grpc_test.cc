@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real tokend binary with --grpc-socket: Envoy's ext_authz
 // Authorization/Check through a grpc++ client generated from the same
 // protos, /metrics counting the gRPC front, and tests/grpc/ext_authz_test.mjs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // harness.h
 //
 // Runs the real tokend binary for integration tests: a temporary directory

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Misbehaving local clients against the real tokend, once per event loop:
 // clients that write requests and never read their answers must not grow
 // the daemon's memory without bound nor slow the others down, and one user
@@ -22,8 +23,8 @@
 #include <vector>
 
 #include "daemon/auth/status.h"
-#include "protocol/codec.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/integration/harness.h"
 
 namespace tokend::integration {

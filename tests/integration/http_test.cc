@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real tokend binary with --http-socket and --admin-socket, spoken to
 // with curl --unix-socket: the auth answers, the token sources, keep-alive,
 // and /healthz and /metrics on the admin socket only. Runs once per event

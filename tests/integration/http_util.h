@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // http_util.h
 //
 // Helpers for the HTTP front's integration tests: running a program (curl,

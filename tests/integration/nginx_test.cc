@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // End to end with a real nginx (Debian's nginx-light, installed by
 // scripts/setup): a protected location whose auth_request subrequest is
 // proxied to tokend's HTTP socket; the subject tokend returns is passed

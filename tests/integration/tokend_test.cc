@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The real tokend binary on a temporary socket, spoken to with the wire
 // protocol (docs/protocol.md). The protocol and lifecycle suite runs once
 // per event loop; the startup checks run once.
@@ -14,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "tools/minter/signer.h"
 #include "daemon/auth/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -22,6 +22,7 @@
 #include "tests/integration/harness.h"
 #include "tests/require_io_uring.h"
 #include "tools/minter/minter.h"
+#include "tools/minter/signer.h"
 
 namespace tokend::integration {
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tests/legacy/http_parser_compare.h"
 
 #include <optional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // http_parser_compare.h
 //
 // The incremental HTTP request parser against the legacy one, on the same

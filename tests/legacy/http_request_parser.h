@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // http_request_parser.h (tests/legacy)
 //
 // The HTTP request parser as it was before it became incremental: every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte-exact tests of the wire codec against docs/protocol.md.
 #include "protocol/codec.h"
 

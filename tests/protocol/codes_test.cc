@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The table of status and algorithm codes (protocol/codes.h) against the
 // tables of docs/protocol.md, and the lookups over it.
 #include "protocol/codes.h"

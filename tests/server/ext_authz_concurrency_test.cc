@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many threads sharing one ExtAuthz, as the gRPC server's threads do: each
 // validator is used by one thread at a time, and the counters add up. Run
 // under ThreadSanitizer by the tsan preset, except that Debian 12's protobuf

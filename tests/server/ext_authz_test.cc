@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ExtAuthz (daemon/server/grpc): CheckRequest in, CheckResponse out, over
 // the fake validator.
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fake_validator.h
 //
 // A RequestValidator for server tests: a pure function of its inputs, so a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Tests for the /healthz body: the status code rules, the exact shape a
 // probe reads, and that any reason still gives valid JSON.
 #include "daemon/server/health.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One loop serving two endpoints: the binary protocol and the HTTP front,
 // each connection answered by the handler of the socket it came in on.
 // Runs once per loop kind.

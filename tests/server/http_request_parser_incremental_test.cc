@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The incremental HTTP request parser against the one it replaced (which
 // parsed from the first byte on every call, tests/legacy/): random
 // requests, valid and broken, pipelined and cut into random reads, must get

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ThreadSanitizer stress of what the workers of one loop share for the
 // limits: the BufferBudget every Connection adds to and takes from, and the
 // AcceptPolicy every accept goes through.
@@ -10,10 +11,10 @@
 #include <vector>
 
 #include "daemon/server/accept_policy.h"
-#include "protocol/codec.h"
 #include "daemon/server/connection.h"
 #include "daemon/server/service.h"
 #include "gtest/gtest.h"
+#include "protocol/codec.h"
 #include "tests/server/fake_validator.h"
 
 namespace tokend::server {

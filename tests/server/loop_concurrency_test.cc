@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Both event loops with two workers under clients on several threads, while
 // another thread reads the counters: small enough for ThreadSanitizer.
 #include <atomic>

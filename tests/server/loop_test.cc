@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The event loops end to end, each test run against both the io_uring and
 // the epoll loop, on a socket in a temporary directory, with the fake
 // validator behind the Service.

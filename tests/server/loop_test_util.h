@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // loop_test_util.h
 //
 // Helpers for the event-loop tests: a listening socket in a temporary

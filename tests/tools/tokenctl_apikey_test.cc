@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl apikey, run as a process: `new` prints a fresh 32-byte token once
 // and appends its SHA-256 line to a 0600 .apikeys file; `hash` turns a token
 // on stdin into the same line. Digests are checked here with OpenSSL.

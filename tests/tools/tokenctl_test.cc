@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl, run as a process: exit codes, output, stdin and `Bearer `,
 // --help everywhere, keygen's files, and mint's tokens, whose signatures are
 // checked here with OpenSSL under the key file's bytes. `validate` and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // minter.h
 //
 // Builds signed compact JWS tokens: for `tokenctl mint`, tests and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // signer.h
 //
 // Signing with private keys, for `tokenctl keygen` / `mint --key`, tests and

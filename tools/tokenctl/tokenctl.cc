@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl: the command-line client of tokend. Reads the world (arguments,
 // environment, clock) and hands it to one subcommand; nothing else.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl apikey: opaque API keys (DESIGN.md "Opaque API keys"). `new`
 // draws a token, prints it once and appends its digest line to an .apikeys
 // file; `hash` turns a token read from stdin into such a line. The token is
@@ -17,10 +18,10 @@
 #include <string_view>
 
 #include "absl/time/time.h"
-#include "tools/tokenctl/tokenctl_args.h"
-#include "tools/tokenctl/tokenctl_commands.h"
 #include "daemon/auth/api_keys.h"
 #include "daemon/auth/base64url.h"
+#include "tools/tokenctl/tokenctl_args.h"
+#include "tools/tokenctl/tokenctl_commands.h"
 
 namespace tokend::tokenctl {
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "tools/tokenctl/tokenctl_args.h"
 
 #include <charconv>

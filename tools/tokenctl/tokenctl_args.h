@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl_args.h
 //
 // The command line of one tokenctl subcommand: declared flags, parsed into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl's asymmetric parts: `keygen` of RSA, EC and Ed25519 key pairs
 // (a private PEM for the signer, the public key for tokend), `mint` with a
 // private PEM, and `decode`, which prints a token's header and claims
@@ -17,12 +18,12 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "tools/tokenctl/tokenctl_args.h"
-#include "tools/tokenctl/tokenctl_commands.h"
 #include "daemon/auth/base64url.h"
+#include "daemon/auth/status.h"
 #include "tools/minter/minter.h"
 #include "tools/minter/signer.h"
-#include "daemon/auth/status.h"
+#include "tools/tokenctl/tokenctl_args.h"
+#include "tools/tokenctl/tokenctl_commands.h"
 
 namespace tokend::tokenctl {
 namespace {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl_commands.h
 //
 // The subcommands of tokenctl, each a function from its arguments to an

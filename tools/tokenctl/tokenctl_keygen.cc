@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl keygen: a new random HMAC key file, in a form tokend loads.
 
 #include <fcntl.h>

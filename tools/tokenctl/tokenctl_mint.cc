@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl mint: a signed JWT from a key file, read by the daemon's rules
 // (daemon/auth/key_loader.h) and checked by them (Keyring::Build), so that
 // a token minted here is one tokend accepts when it loads the same file.

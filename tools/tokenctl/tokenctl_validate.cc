@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokenctl validate and tokenctl ping: the client library from a shell.
 
 #include <time.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* tokend/client.h
  *
  * The C client library of tokend: ask the local tokend daemon whether a
@@ -155,10 +156,10 @@ enum {
   TOKEND_ALG_PS256 = 7, /* RSASSA-PSS with SHA-256 */
   TOKEND_ALG_PS384 = 8,
   TOKEND_ALG_PS512 = 9,
-  TOKEND_ALG_ES256 = 10, /* ECDSA P-256 with SHA-256 */
-  TOKEND_ALG_ES384 = 11, /* ECDSA P-384 with SHA-384 */
-  TOKEND_ALG_ES512 = 12, /* ECDSA P-521 with SHA-512 */
-  TOKEND_ALG_EDDSA = 13, /* Ed25519 */
+  TOKEND_ALG_ES256 = 10,  /* ECDSA P-256 with SHA-256 */
+  TOKEND_ALG_ES384 = 11,  /* ECDSA P-384 with SHA-384 */
+  TOKEND_ALG_ES512 = 12,  /* ECDSA P-521 with SHA-512 */
+  TOKEND_ALG_EDDSA = 13,  /* Ed25519 */
   TOKEND_ALG_API_KEY = 64 /* an opaque API key (no JWS), name "apikey" */
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tokend/client.hpp
 //
 // A header-only C++ wrapper over the C ABI of tokend/client.h: an RAII

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ext_authz_service.h
 //
 // The gRPC front: Envoy's external authorization API

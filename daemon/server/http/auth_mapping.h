@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // auth_mapping.h
 //
 // The HTTP front's two translations, as pure functions: from a parsed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // http_service.h
 //
 // HttpService is the HTTP/1.1 front's ProtocolHandler, in one of two roles
@@ -16,10 +17,9 @@
 //     else: 401 AUDIENCE_MISMATCH, not validated), or, when no audience is
 //     configured, add that check.
 //   - kAdmin (--admin-socket): GET or HEAD of /healthz (the `health`
-//     callback's JSON body and status code, health.h; without it 200 "ok") and of /metrics (200 with
-//     the `metrics` callback's Prometheus text; 404 when there is none);
-//     any other path 404, any other method on those paths 405. It never
-//     validates a token.
+//     callback's JSON body and status code, health.h; without it 200 "ok") and of /metrics (200
+//     with the `metrics` callback's Prometheus text; 404 when there is none); any other path 404,
+//     any other method on those paths 405. It never validates a token.
 //   - Keep-alive and pipelining: every complete request in the input is
 //     answered in order; a request that asks to close (Connection: close,
 //     HTTP/1.0 without keep-alive) is answered and the connection closes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // request_parser.h
 //
 // Strict parsing of one HTTP/1.1 request at the front of a buffer, over

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import * as jose from 'jose';
 import jwt from 'jsonwebtoken';
 import crypto from 'node:crypto';
