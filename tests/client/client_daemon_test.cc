@@ -219,6 +219,7 @@ TEST_F(ClientDaemonTest, PeerRefusedByTheAllowListIsToldWhy) {
 TEST_F(ClientDaemonTest, StoppedDaemonTimesOutAndTheNextCallRecovers) {
   const std::string token = Mint("k256", auth::Alg::kHS256, Claims("carol", 3600));
   daemon_.Signal(SIGSTOP);
+  ASSERT_TRUE(daemon_.WaitStopped()) << daemon_.Log();
   ASSERT_EQ(tokend_set_timeout(client_, 200), TOKEND_OK);
   tokend_result r;
   EXPECT_EQ(tokend_validate(client_, token.data(), token.size(), nullptr, 0, 0, &r),

@@ -369,6 +369,22 @@ void TokendProcess::Signal(int signo) const {
   if (pid_ > 0) ::kill(pid_, signo);
 }
 
+bool TokendProcess::WaitStopped(milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (running()) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WUNTRACED | WNOHANG);
+    if (r == pid_ && WIFSTOPPED(status)) return true;
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return false;
+    }
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
 bool TokendProcess::Reap(bool block) {
   if (pid_ <= 0 || exit_code_.has_value()) return true;
   int status = 0;

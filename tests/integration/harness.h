@@ -117,6 +117,10 @@ class TokendProcess {
   const std::vector<std::string>& notifications() const { return notifications_; }
 
   void Signal(int signo) const;
+  // After Signal(SIGSTOP): waits until every thread of the process has
+  // stopped (kill() returns before they have). False at the deadline or
+  // when the process is gone.
+  bool WaitStopped(milliseconds deadline = kDeadline);
   // The exit code once the process has exited (a signal death is 128 +
   // signal), or nullopt at the deadline.
   std::optional<int> WaitExit(milliseconds deadline = kDeadline);
