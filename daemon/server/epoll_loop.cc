@@ -340,11 +340,4 @@ absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(std::vector<Endpoint> e
   return std::unique_ptr<EventLoop>(new internal::CoreLoop<EpollWorker>(*std::move(core), "epoll"));
 }
 
-absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(int listen_fd, LoopOptions options,
-                                                         ServiceFactory factory) {
-  std::vector<Endpoint> endpoints;
-  endpoints.push_back(ServiceEndpoint(listen_fd, std::move(factory)));
-  return MakeEpollLoop(std::move(endpoints), std::move(options));
-}
-
 }  // namespace tokend::server

@@ -150,12 +150,6 @@ absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(std::vector<Endpoint> e
 absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(std::vector<Endpoint> endpoints,
                                                          LoopOptions options);
 
-// One endpoint: `listen_fd` served by the Services `factory` makes.
-absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(int listen_fd, LoopOptions options,
-                                                         ServiceFactory factory);
-absl::StatusOr<std::unique_ptr<EventLoop>> MakeEpollLoop(int listen_fd, LoopOptions options,
-                                                         ServiceFactory factory);
-
 // ServiceEndpoint()
 //
 // The Endpoint of `listen_fd` served by the Services `factory` makes (a null

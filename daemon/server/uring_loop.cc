@@ -682,11 +682,4 @@ absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(std::vector<Endpoint> e
       new internal::CoreLoop<UringWorker>(*std::move(core), "io_uring"));
 }
 
-absl::StatusOr<std::unique_ptr<EventLoop>> MakeUringLoop(int listen_fd, LoopOptions options,
-                                                         ServiceFactory factory) {
-  std::vector<Endpoint> endpoints;
-  endpoints.push_back(ServiceEndpoint(listen_fd, std::move(factory)));
-  return MakeUringLoop(std::move(endpoints), std::move(options));
-}
-
 }  // namespace tokend::server

@@ -559,8 +559,7 @@ TEST_P(LoopTest, StopBeforeRunMakesRunReturnAtOnce) {
   ServiceFactory factory = [](int) {
     return std::make_unique<Service>(std::make_unique<FakeValidator>());
   };
-  auto loop = GetParam() == LoopKind::kUring ? MakeUringLoop(sock_.fd(), {}, factory)
-                                             : MakeEpollLoop(sock_.fd(), {}, factory);
+  auto loop = MakeLoop(GetParam(), sock_.fd(), {}, factory);
   if (!loop.ok() && loop.status().code() == absl::StatusCode::kUnavailable) {
     TOKEND_SKIP_IO_URING(loop.status());
   }
@@ -576,15 +575,13 @@ TEST_P(LoopTest, BadOptionsAreRefused) {
   };
   LoopOptions o;
   o.threads = 0;
-  auto loop = GetParam() == LoopKind::kUring ? MakeUringLoop(sock_.fd(), o, factory)
-                                             : MakeEpollLoop(sock_.fd(), o, factory);
+  auto loop = MakeLoop(GetParam(), sock_.fd(), o, factory);
   EXPECT_EQ(loop.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(LoopTest, NullServiceFromTheFactoryFailsRun) {
   ServiceFactory factory = [](int) { return std::unique_ptr<Service>(); };
-  auto loop = GetParam() == LoopKind::kUring ? MakeUringLoop(sock_.fd(), {}, factory)
-                                             : MakeEpollLoop(sock_.fd(), {}, factory);
+  auto loop = MakeLoop(GetParam(), sock_.fd(), {}, factory);
   if (!loop.ok() && loop.status().code() == absl::StatusCode::kUnavailable) {
     TOKEND_SKIP_IO_URING(loop.status());
   }

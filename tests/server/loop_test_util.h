@@ -218,6 +218,19 @@ inline protocol::ValidateResponse DecodeValidate(const Response& r) {
   return v;
 }
 
+// MakeLoop()
+//
+// A loop of `kind` with one endpoint: `listen_fd`, served by the Services
+// `factory` makes.
+inline absl::StatusOr<std::unique_ptr<EventLoop>> MakeLoop(LoopKind kind, int listen_fd,
+                                                           LoopOptions options,
+                                                           ServiceFactory factory) {
+  std::vector<Endpoint> endpoints;
+  endpoints.push_back(ServiceEndpoint(listen_fd, std::move(factory)));
+  return kind == LoopKind::kUring ? MakeUringLoop(std::move(endpoints), std::move(options))
+                                  : MakeEpollLoop(std::move(endpoints), std::move(options));
+}
+
 // A loop of `kind` over FakeValidators, running on its own thread.
 class RunningLoop {
  public:
@@ -227,8 +240,7 @@ class RunningLoop {
       return std::make_unique<Service>(std::make_unique<FakeValidator>(&validate_calls_));
     };
     absl::StatusOr<std::unique_ptr<EventLoop>> loop =
-        kind == LoopKind::kUring ? MakeUringLoop(listen_fd, std::move(options), factory)
-                                 : MakeEpollLoop(listen_fd, std::move(options), factory);
+        MakeLoop(kind, listen_fd, std::move(options), factory);
     if (!loop.ok()) {
       if (kind == LoopKind::kUring && loop.status().code() == absl::StatusCode::kUnavailable) {
         *skip_reason = "io_uring unavailable here: " + std::string(loop.status().message());
