@@ -3,11 +3,12 @@
 // tables of docs/protocol.md, and the lookups over it.
 #include "protocol/codes.h"
 
+#include <cctype>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -21,13 +22,43 @@ std::string ReadProtocolDoc() {
   return ss.str();
 }
 
+// The lines of `doc`.
+std::vector<std::string> Lines(const std::string& doc) {
+  std::vector<std::string> out;
+  std::istringstream in(doc);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+// Leading decimal digits of `s` from *pos (advanced past them), or -1.
+int Number(const std::string& s, size_t* pos) {
+  int n = -1;
+  while (*pos < s.size() && s[*pos] >= '0' && s[*pos] <= '9') {
+    n = (n < 0 ? 0 : n * 10) + (s[*pos] - '0');
+    ++*pos;
+  }
+  return n;
+}
+
 // Rows "| 4 | `ALG_NOT_ALLOWED` | ..." of the "Status codes" table.
+// (Parsed by hand: std::regex trips GCC 12's -Wmaybe-uninitialized under
+// the sanitizer builds.)
 std::map<int, std::string> DocStatuses(const std::string& doc) {
   std::map<int, std::string> out;
-  const std::regex row(R"(\n\| (\d+) \| `([A-Z_]+)` \|)");
-  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), row); it != std::sregex_iterator();
-       ++it) {
-    out[std::stoi((*it)[1])] = (*it)[2];
+  for (const std::string& line : Lines(doc)) {
+    if (line.rfind("| ", 0) != 0) continue;
+    size_t pos = 2;
+    const int code = Number(line, &pos);
+    if (code < 0 || line.compare(pos, 4, " | `") != 0) continue;
+    pos += 4;
+    const size_t close = line.find('`', pos);
+    if (close == std::string::npos || line.compare(close, 3, "` |") != 0) continue;
+    const std::string name = line.substr(pos, close - pos);
+    if (name.empty() ||
+        name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != std::string::npos) {
+      continue;
+    }
+    out[code] = name;
   }
   return out;
 }
@@ -35,13 +66,23 @@ std::map<int, std::string> DocStatuses(const std::string& doc) {
 // The list in "| 1 | `alg`: 0 unknown, 1 HS256, ... |".
 std::map<int, std::string> DocAlgs(const std::string& doc) {
   std::map<int, std::string> out;
-  std::smatch line;
-  if (!std::regex_search(doc, line, std::regex(R"(\| 1 \| `alg`: ([^|]*)\|)"))) return out;
-  const std::string list = line[1];
-  const std::regex item(R"((\d+) ([A-Za-z0-9]+))");
-  for (auto it = std::sregex_iterator(list.begin(), list.end(), item); it != std::sregex_iterator();
-       ++it) {
-    out[std::stoi((*it)[1])] = (*it)[2];
+  const std::string prefix = "| 1 | `alg`: ";
+  for (const std::string& line : Lines(doc)) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const std::string list =
+        line.substr(prefix.size(), line.find('|', prefix.size()) - prefix.size());
+    std::istringstream items(list);
+    for (std::string item; std::getline(items, item, ',');) {
+      size_t pos = item.find_first_not_of(' ');
+      if (pos == std::string::npos) continue;
+      const int code = Number(item, &pos);
+      if (code < 0 || pos >= item.size() || item[pos] != ' ') continue;
+      ++pos;
+      size_t end = pos;
+      while (end < item.size() && std::isalnum(static_cast<unsigned char>(item[end]))) ++end;
+      if (end > pos) out[code] = item.substr(pos, end - pos);
+    }
+    break;
   }
   return out;
 }
