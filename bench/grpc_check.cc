@@ -34,6 +34,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -76,24 +77,16 @@ class Caller {
   virtual bool Call() = 0;
 };
 
-class BinaryCaller final : public Caller {
+// A Caller over its own Unix socket connection: sends req_, then reads
+// until TakeAnswer() finds a whole answer at the front of in_.
+class SocketCaller : public Caller {
  public:
-  BinaryCaller(const std::string& path, const std::string& token) : fd_(Connect(path)) {
-    tokend::protocol::AppendValidateRequest(&req_, 1, 0, token, "");
-  }
-  ~BinaryCaller() override { ::close(fd_); }
-  bool Call() override {
+  explicit SocketCaller(const std::string& path) : fd_(Connect(path)) {}
+  ~SocketCaller() override { ::close(fd_); }
+  bool Call() final {
     if (!WriteAll(fd_, req_)) return false;
     for (;;) {
-      tokend::protocol::RequestFrame f;
-      size_t used = 0;
-      if (tokend::protocol::NextResponseFrame(in_, &f, &used) ==
-          tokend::protocol::FrameStatus::kFrame) {
-        tokend::protocol::ValidateResponse r;
-        const bool ok = tokend::protocol::DecodeValidateResponse(f.body, &r) && r.status == 0;
-        in_.erase(0, used);
-        return ok;
-      }
+      if (const std::optional<bool> ok = TakeAnswer(); ok.has_value()) return *ok;
       char buf[4096];
       const ssize_t n = ::read(fd_, buf, sizeof(buf));
       if (n <= 0) return false;
@@ -101,39 +94,54 @@ class BinaryCaller final : public Caller {
     }
   }
 
- private:
-  int fd_;
+ protected:
+  // Whether the answer at the front of in_ (which it then removes) allowed
+  // the request; nullopt while that answer is incomplete.
+  virtual std::optional<bool> TakeAnswer() = 0;
+
   std::string req_;
   std::string in_;
+
+ private:
+  int fd_;
 };
 
-class HttpCaller final : public Caller {
+class BinaryCaller final : public SocketCaller {
  public:
-  HttpCaller(const std::string& path, const std::string& token) : fd_(Connect(path)) {
-    req_ = "GET /orders HTTP/1.1\r\nHost: tokend\r\nAuthorization: Bearer " + token + "\r\n\r\n";
-  }
-  ~HttpCaller() override { ::close(fd_); }
-  bool Call() override {
-    if (!WriteAll(fd_, req_)) return false;
-    // Every auth answer has Content-Length: 0: it ends at the blank line.
-    for (;;) {
-      const size_t end = in_.find("\r\n\r\n");
-      if (end != std::string::npos) {
-        const bool ok = in_.compare(0, 12, "HTTP/1.1 200") == 0;
-        in_.erase(0, end + 4);
-        return ok;
-      }
-      char buf[4096];
-      const ssize_t n = ::read(fd_, buf, sizeof(buf));
-      if (n <= 0) return false;
-      in_.append(buf, static_cast<size_t>(n));
-    }
+  BinaryCaller(const std::string& path, const std::string& token) : SocketCaller(path) {
+    tokend::protocol::AppendValidateRequest(&req_, 1, 0, token, "");
   }
 
  private:
-  int fd_;
-  std::string req_;
-  std::string in_;
+  std::optional<bool> TakeAnswer() override {
+    tokend::protocol::RequestFrame f;
+    size_t used = 0;
+    if (tokend::protocol::NextResponseFrame(in_, &f, &used) !=
+        tokend::protocol::FrameStatus::kFrame) {
+      return std::nullopt;
+    }
+    tokend::protocol::ValidateResponse r;
+    const bool ok = tokend::protocol::DecodeValidateResponse(f.body, &r) && r.status == 0;
+    in_.erase(0, used);
+    return ok;
+  }
+};
+
+class HttpCaller final : public SocketCaller {
+ public:
+  HttpCaller(const std::string& path, const std::string& token) : SocketCaller(path) {
+    req_ = "GET /orders HTTP/1.1\r\nHost: tokend\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+  }
+
+ private:
+  // Every auth answer has Content-Length: 0: it ends at the blank line.
+  std::optional<bool> TakeAnswer() override {
+    const size_t end = in_.find("\r\n\r\n");
+    if (end == std::string::npos) return std::nullopt;
+    const bool ok = in_.compare(0, 12, "HTTP/1.1 200") == 0;
+    in_.erase(0, end + 4);
+    return ok;
+  }
 };
 
 class GrpcCaller final : public Caller {
