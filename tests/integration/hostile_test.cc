@@ -30,6 +30,12 @@
 namespace tokend::integration {
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizedBuild = true;
+#else
+constexpr bool kSanitizedBuild = false;
+#endif
+
 using Clock = std::chrono::steady_clock;
 
 constexpr uint8_t S(auth::Status s) { return static_cast<uint8_t>(s); }
@@ -182,8 +188,14 @@ TEST_P(HostileClientsTest, TwoHundredClientsThatNeverReadAddAtMost64MiB) {
       static_cast<long long>(rss_after), static_cast<long long>(hwm_after),
       static_cast<long long>(hwm_after - rss_before), GetParam().c_str(), calm.p50_us, calm.p99_us,
       calm.max_us, kHostile, hostile.p50_us, hostile.p99_us, hostile.max_us);
-  EXPECT_LE(hwm_after - rss_before, 64 * 1024)
-      << "200 clients that never read grew the daemon by " << (hwm_after - rss_before) << " KiB";
+  // The bound holds for the daemon as shipped. Under a sanitizer the
+  // daemon's own allocator (ASan's redzones and its quarantine of freed
+  // blocks, TSan's shadow) adds tens of MiB that have nothing to do with
+  // what the limits bound, so there only the release build's run counts.
+  if (!kSanitizedBuild) {
+    EXPECT_LE(hwm_after - rss_before, 64 * 1024)
+        << "200 clients that never read grew the daemon by " << (hwm_after - rss_before) << " KiB";
+  }
 
   // None of them was closed (the write-stall timeout is 30 s), and the
   // daemon is still answering fresh connections.
