@@ -415,7 +415,8 @@ int Run(const Config& config) {
   }
 
   LogInfo(absl::StrCat(serving, "; ", Count(key_count, "key"), " from ", config.keys_path,
-                       cache ? absl::StrCat("; cache of ", cache->capacity(), " entries")
+                       cache ? absl::StrCat("; cache of ", cache->capacity(), " entries (tag ",
+                                            cache->tag_name(), ")")
                              : std::string("; cache off")));
   notifier.Ready(absl::StrCat(serving, "; ", Count(key_count, "key")));
 

@@ -16,8 +16,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "highwayhash/highwayhash_target.h"
-#include "highwayhash/instruction_sets.h"
 
 namespace tokend::auth {
 
@@ -54,24 +52,6 @@ bool MaybeDead(uint16_t dies, int64_t now) {
   const auto period = static_cast<uint16_t>(static_cast<uint64_t>(now) >> 6);
   return static_cast<int16_t>(static_cast<uint16_t>(period - dies)) >= 0;
 }
-
-// The 128-bit HighwayHash for the best instruction set this CPU has,
-// chosen once: InstructionSets::Run() asks the CPU again on every call.
-using Hash128 = void (*)(const highwayhash::HHKey&, const char*, size_t, highwayhash::HHResult128*);
-template <highwayhash::TargetBits kTarget>
-void Hash128With(const highwayhash::HHKey& key, const char* bytes, size_t size,
-                 highwayhash::HHResult128* out) {
-  highwayhash::HighwayHash<kTarget>()(key, bytes, size, out);
-}
-Hash128 BestHash128() {
-#if HH_ARCH_X64
-  const highwayhash::TargetBits supported = highwayhash::InstructionSets::Supported();
-  if (supported & HH_TARGET_AVX2) return &Hash128With<HH_TARGET_AVX2>;
-  if (supported & HH_TARGET_SSE41) return &Hash128With<HH_TARGET_SSE41>;
-#endif
-  return &Hash128With<HH_TARGET_Portable>;
-}
-const Hash128 kHash128 = BestHash128();
 
 uint32_t HintOf(const TokenCacheKey& key) {
   uint32_t hint = static_cast<uint32_t>(key.tag[1]);
@@ -155,7 +135,7 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
     return absl::InvalidArgumentError(
         absl::StrCat("token cache: at most ", kMaxBuckets * kWays, " entries"));
   }
-  uint64_t hash_key[4];
+  uint8_t hash_key[TokenTagger::kKeyBytes];
   ssize_t got = getrandom(hash_key, sizeof(hash_key), 0);
   if (got != static_cast<ssize_t>(sizeof(hash_key))) {
     return absl::InternalError(
@@ -190,25 +170,20 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
 }
 
 TokenCache::TokenCache(Bucket* buckets, size_t num_buckets, void* map, size_t map_bytes,
-                       int64_t leeway, const uint64_t (&hash_key)[4])
+                       int64_t leeway, std::span<const uint8_t, TokenTagger::kKeyBytes> hash_key)
     : buckets_(buckets),
       num_buckets_(num_buckets),
       map_(map),
       map_bytes_(map_bytes),
-      leeway_(leeway) {
-  std::memcpy(hash_key_, hash_key, sizeof(hash_key_));
-}
+      leeway_(leeway),
+      tagger_(hash_key) {}
 
-TokenCache::~TokenCache() {
-  munmap(map_, map_bytes_);
-  OPENSSL_cleanse(hash_key_, sizeof(hash_key_));
-}
+TokenCache::~TokenCache() { munmap(map_, map_bytes_); }
 
 size_t TokenCache::BytesPerEntry() { return sizeof(Bucket) / kWays; }
 
 TokenCacheKey TokenCache::KeyOf(std::string_view token) const {
-  highwayhash::HHResult128 tag;
-  kHash128(hash_key_, token.data(), token.size(), &tag);
+  const std::array<uint64_t, 2> tag = tagger_.Tag(token);
   TokenCacheKey key;
   key.tag[0] = tag[0];
   key.tag[1] = tag[1];

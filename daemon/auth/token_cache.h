@@ -15,12 +15,13 @@
 // writer holds the slot it wants). The cache owns its table; CachedToken
 // copies are owned by the caller.
 //
-// Forgery. Entries are keyed by a 128-bit HighwayHash (a keyed
-// pseudorandom function, arXiv:1612.06257) of the whole token under a key
-// drawn from getrandom() when the cache is created. Finding a second token
-// with the tag of a cached one, without the key, takes about 2^128 tries,
-// no easier than forging the HMAC. The token bytes are not stored, so an
-// entry costs a fixed kBytesPerEntry whatever the token's length.
+// Forgery. Entries are keyed by a 128-bit keyed tag of the whole token
+// (TokenTagger, token_tag.h: AES-128 of a POLYVAL hash) under a key drawn
+// from getrandom() when the cache is created. Without the key, one attempt
+// to find a cached token's entry with another token succeeds with
+// probability at most 2^-116 (the argument is in token_tag.h). The token
+// bytes are not stored, so an entry costs a fixed BytesPerEntry() whatever
+// the token's length.
 //
 // Layout. The table is an array of buckets of kWays slots, each slot a fixed
 // 192 bytes: a sequence word and 23 payload words (tag, key fingerprint,
@@ -74,12 +75,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "daemon/auth/claims.h"
 #include "daemon/auth/status.h"
+#include "daemon/auth/token_tag.h"
 
 namespace tokend::auth {
 
@@ -201,6 +204,9 @@ class TokenCache {
   // Entries the table can hold.
   size_t capacity() const { return num_buckets_ * kWays; }
 
+  // The tag's implementation on this CPU (TokenTagger::Name), for the log.
+  const char* tag_name() const { return TokenTagger::Name(tagger_.impl()); }
+
   // Slots holding an entry alive at `now`. Scans the table: for tests and
   // benchmarks, not the request path.
   size_t CountLive(int64_t now) const;
@@ -213,7 +219,7 @@ class TokenCache {
   struct Bucket;
   enum class Found { kHit, kDead, kAbsent };
   TokenCache(Bucket* buckets, size_t num_buckets, void* map, size_t map_bytes, int64_t leeway,
-             const uint64_t (&hash_key)[4]);
+             std::span<const uint8_t, TokenTagger::kKeyBytes> hash_key);
   // The token's two candidate buckets; the second is null when they coincide.
   std::array<Bucket*, 2> BucketsFor(const TokenCacheKey& key) const;
   // The empty or dead slot Insert() takes first, in whichever of the
@@ -229,7 +235,7 @@ class TokenCache {
   void* map_;  // the mapping, of which buckets_ is an aligned part
   size_t map_bytes_;
   int64_t leeway_;
-  uint64_t hash_key_[4];
+  TokenTagger tagger_;  // wipes its key when destroyed
 };
 
 }  // namespace tokend::auth
