@@ -45,6 +45,7 @@ class AuthRequestValidator final : public server::RequestValidator {
                        auth::TokenCache* cache, WallClock clock = &SystemWallClockSeconds);
 
   Outcome Validate(std::string_view token, std::string_view audience, bool want_claims) override;
+  void Prepare(std::span<const std::string_view> tokens) override { validator_.Prepare(tokens); }
 
  private:
   auth::Validator validator_;

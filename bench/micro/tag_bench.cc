@@ -10,13 +10,13 @@
 //   BM_EvpSiphash128/<bytes>     OpenSSL's SipHash-2-4 (128-bit output)
 //                                through EVP_MAC with a reused context: the
 //                                library alternative token_tag.h compares with
-#include <array>
-#include <cstdint>
-#include <string>
-
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
 
 #include "benchmark/benchmark.h"
 #include "daemon/auth/token_tag.h"

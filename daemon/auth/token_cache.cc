@@ -313,6 +313,24 @@ TokenCache::Bucket* TokenCache::ClockBucket(const std::array<Bucket*, 2>& bucket
   return buckets[1] != nullptr && (key.tag[0] & 1) ? buckets[1] : buckets[0];
 }
 
+void TokenCache::Prefetch(const TokenCacheKey& key) const {
+  for (Bucket* b : BucketsFor(key)) {
+    if (b != nullptr) __builtin_prefetch(b);
+  }
+}
+
+void TokenCache::PrefetchEntry(const TokenCacheKey& key) const {
+  const uint32_t hint = HintOf(key);
+  for (Bucket* b : BucketsFor(key)) {
+    for (size_t w = 0; b != nullptr && w < kWays; ++w) {
+      if (Atomic(b->hint[w]).load(std::memory_order_relaxed) != hint) continue;
+      const char* slot = reinterpret_cast<const char*>(&b->slot[w]);
+      for (size_t off = 0; off < sizeof(Bucket::Slot); off += 64) __builtin_prefetch(slot + off);
+      return;
+    }
+  }
+}
+
 void TokenCache::PrefetchForInsert(const TokenCacheKey& key, int64_t now) const {
   const std::array<Bucket*, 2> buckets = BucketsFor(key);
   auto [vb, victim] = FreeSlot(buckets, now);

@@ -194,6 +194,19 @@ class TokenCache {
   bool Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerprint, const ClaimsView& claims,
               int64_t now);
 
+  // Prefetch()
+  //
+  // A hint, changing nothing: starts loading the header lines of the two
+  // buckets a Lookup() for `key` reads first.
+  void Prefetch(const TokenCacheKey& key) const;
+
+  // PrefetchEntry()
+  //
+  // A hint, changing nothing: reads the buckets' hints (best after
+  // Prefetch() has had time to load them) and starts loading the lines of
+  // the slot whose hint matches `key`, which a hit copies.
+  void PrefetchEntry(const TokenCacheKey& key) const;
+
   // PrefetchForInsert()
   //
   // A hint, changing nothing: starts loading, for writing, the slot that

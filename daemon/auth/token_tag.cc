@@ -38,8 +38,8 @@ struct Products {
 TOKEND_TARGET_PCLMUL inline void MulAdd(Products& s, __m128i x, __m128i h) {
   s.lo = _mm_xor_si128(s.lo, _mm_clmulepi64_si128(x, h, 0x00));
   s.hi = _mm_xor_si128(s.hi, _mm_clmulepi64_si128(x, h, 0x11));
-  s.mid = _mm_xor_si128(s.mid, _mm_xor_si128(_mm_clmulepi64_si128(x, h, 0x01),
-                                             _mm_clmulepi64_si128(x, h, 0x10)));
+  s.mid = _mm_xor_si128(
+      s.mid, _mm_xor_si128(_mm_clmulepi64_si128(x, h, 0x01), _mm_clmulepi64_si128(x, h, 0x10)));
 }
 
 // POLYVAL's reduction: the sum of products times x^-128 mod
@@ -76,7 +76,7 @@ TOKEND_TARGET_PCLMUL inline __m128i ExpandStep(__m128i key, __m128i assist) {
 TOKEND_TARGET_PCLMUL void ExpandAes128(const uint8_t* key, uint8_t (*rk)[16]) {
   __m128i k = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
   _mm_store_si128(reinterpret_cast<__m128i*>(rk[0]), k);
-#define TOKEND_AES_ROUND_KEY(i, rcon)                   \
+#define TOKEND_AES_ROUND_KEY(i, rcon)                    \
   k = ExpandStep(k, _mm_aeskeygenassist_si128(k, rcon)); \
   _mm_store_si128(reinterpret_cast<__m128i*>(rk[i]), k)
   TOKEND_AES_ROUND_KEY(1, 0x01);
@@ -160,11 +160,10 @@ TOKEND_TARGET_PCLMUL Tag128 TagPclmul(const uint8_t (*powers)[16], size_t num_po
 // The four 128-bit lanes XORed. (The zero-masking extracts: GCC 12's
 // unmasked ones pass an undefined vector that -Wuninitialized reports.)
 TOKEND_TARGET_VPCLMUL inline __m128i Fold4(__m512i v) {
-  return _mm_xor_si128(
-      _mm_xor_si128(_mm512_maskz_extracti32x4_epi32(0xf, v, 0),
-                    _mm512_maskz_extracti32x4_epi32(0xf, v, 1)),
-      _mm_xor_si128(_mm512_maskz_extracti32x4_epi32(0xf, v, 2),
-                    _mm512_maskz_extracti32x4_epi32(0xf, v, 3)));
+  return _mm_xor_si128(_mm_xor_si128(_mm512_maskz_extracti32x4_epi32(0xf, v, 0),
+                                     _mm512_maskz_extracti32x4_epi32(0xf, v, 1)),
+                       _mm_xor_si128(_mm512_maskz_extracti32x4_epi32(0xf, v, 2),
+                                     _mm512_maskz_extracti32x4_epi32(0xf, v, 3)));
 }
 
 TOKEND_TARGET_VPCLMUL Tag128 TagVpclmul(const uint8_t (*powers)[16], size_t num_powers,

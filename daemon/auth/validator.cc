@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "daemon/auth/validator.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -65,7 +66,7 @@ ValidationResult Validator::Validate(std::string_view token, std::string_view au
 
   TokenCacheKey key;
   if (cache_ != nullptr) {
-    key = cache_->KeyOf(token);
+    key = KeyFor(token);
     // An entry whose key was removed or replaced answers nothing: the full
     // check below then says what the current keys make of the token.
     if (cache_->Lookup(key, now, &hit_) && keys.keys->Contains(hit_.key_fingerprint()) &&
@@ -89,6 +90,38 @@ ValidationResult Validator::Validate(std::string_view token, std::string_view au
     }
   }
   return out;
+}
+
+bool Validator::UsesCache(std::string_view token, const KeySet& keys) const {
+  return cache_ != nullptr && token.size() <= policy_.max_token_bytes &&
+         (keys.api_keys == nullptr || HasTwoDots(token));
+}
+
+void Validator::Prepare(std::span<const std::string_view> tokens) {
+  prepared_count_ = 0;
+  prepared_next_ = 0;
+  if (cache_ == nullptr) return;
+  const KeySet& keys = keys_.Get();
+  for (std::string_view token : tokens.first(std::min(tokens.size(), kMaxPrepared))) {
+    if (!UsesCache(token, keys)) continue;  // Validate() will not ask for its tag
+    Prepared& p = prepared_[prepared_count_++];
+    p = {token.data(), token.size(), cache_->KeyOf(token)};
+    cache_->Prefetch(p.key);
+  }
+  // The bucket headers are loading; reading them now finds each token's slot.
+  for (size_t i = 0; i < prepared_count_; ++i) cache_->PrefetchEntry(prepared_[i].key);
+}
+
+TokenCacheKey Validator::KeyFor(std::string_view token) {
+  if (prepared_next_ < prepared_count_) {
+    const Prepared& p = prepared_[prepared_next_];
+    if (p.data == token.data() && p.size == token.size()) {
+      ++prepared_next_;
+      return p.key;
+    }
+    prepared_count_ = 0;  // out of order: trust none of the rest
+  }
+  return cache_->KeyOf(token);
 }
 
 void Validator::ValidateApiKey(std::string_view token, const KeySet& keys, int64_t now,

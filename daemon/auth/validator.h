@@ -27,7 +27,9 @@
 #ifndef TOKEND_DAEMON_AUTH_VALIDATOR_H_
 #define TOKEND_DAEMON_AUTH_VALIDATOR_H_
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -64,6 +66,20 @@ class Validator {
   ValidationResult Validate(std::string_view token, std::string_view audience, bool want_claims,
                             int64_t now);
 
+  // Prepare()
+  //
+  // A hint that changes no answer: Validate() follows for each of `tokens`,
+  // in order and with the same views (address and length), and their bytes
+  // do not change until then. Computes each token's cache tag and starts
+  // loading its cache entry's lines (TokenCache::Prefetch, then
+  // PrefetchEntry once every bucket header is on its way), so that the
+  // memory latencies of the batch overlap. Validate() takes a prepared tag
+  // only for the next prepared view in order; on any other token it drops
+  // what remains prepared and computes the tag itself. At most kMaxPrepared
+  // tokens are prepared; more are ignored.
+  static constexpr size_t kMaxPrepared = 8;
+  void Prepare(std::span<const std::string_view> tokens);
+
  private:
   // Answers from a cache entry; false when the payload cannot be re-decoded
   // for want_claims (then the caller verifies in full).
@@ -80,8 +96,22 @@ class Validator {
   std::string digest_text_;  // scratch for the revocation check of an API key
   TokenCache* cache_;
   Verifier verifier_;
-  CachedToken hit_;      // the last hit's entry, which result views point into
-  std::string scratch_;  // the payload re-decoded on a hit with want_claims
+  // The tag Validate() uses for `token`: the next prepared one when it is
+  // for this view, else computed now.
+  TokenCacheKey KeyFor(std::string_view token);
+  // Whether the token takes the cache path (not an API key, not too large).
+  bool UsesCache(std::string_view token, const KeySet& keys) const;
+
+  struct Prepared {
+    const char* data = nullptr;
+    size_t size = 0;
+    TokenCacheKey key;
+  };
+  std::array<Prepared, kMaxPrepared> prepared_;
+  size_t prepared_count_ = 0;  // entries of prepared_ set by the last Prepare()
+  size_t prepared_next_ = 0;   // the next one Validate() may take
+  CachedToken hit_;            // the last hit's entry, which result views point into
+  std::string scratch_;        // the payload re-decoded on a hit with want_claims
 };
 
 }  // namespace tokend::auth

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,20 @@ class RequestValidator {
   };
   virtual ~RequestValidator() = default;
   virtual Outcome Validate(std::string_view token, std::string_view audience, bool want_claims) = 0;
+
+  // The most tokens one Prepare() call passes.
+  static constexpr size_t kMaxPrepared = 8;
+
+  // Prepare()
+  //
+  // A hint that changes no answer: Validate() follows for each of `tokens`
+  // (at most kMaxPrepared), in order and with the same views, before the
+  // next Prepare(), and the bytes the views point to do not change until
+  // then. A validator may use the time to start loading what those calls
+  // will need (for tokend's, the cache lines of each token's cache entry),
+  // so that the memory latencies of a batch of requests overlap. The
+  // default does nothing.
+  virtual void Prepare(std::span<const std::string_view> tokens) { (void)tokens; }
 };
 
 class Service final : public ProtocolHandler {
@@ -83,6 +98,11 @@ class Service final : public ProtocolHandler {
   }
 
  private:
+  // One decoded VALIDATE or PING frame of a group (HandleFrames()).
+  struct Decoded;
+  // Answers one decoded frame into `out` and counts it.
+  void Answer(const Decoded& d, std::string* out);
+
   std::unique_ptr<RequestValidator> validator_;
   const NanoClock clock_;
 

@@ -194,6 +194,40 @@ TEST_F(ValidatorKeysTest, TamperedCopiesOfACachedTokenNeverPass) {
   EXPECT_TRUE(pair_.Check(token_, "", false, kT0).cache_hit);
 }
 
+// Prepare() changes no answer: prepared tokens validated in order answer as
+// an uncached validator does, cached ones as hits.
+TEST_F(ValidatorKeysTest, PreparedTokensAnswerAsUnpreparedOnes) {
+  Cache(token_);
+  std::string tampered = token_;
+  tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+  const std::vector<std::string_view> batch = {token_, tampered, kidless_, token_};
+  pair_.cached().Prepare(batch);
+  std::vector<bool> hits;
+  for (std::string_view t : batch) hits.push_back(pair_.Check(t, "", false, kT0).cache_hit);
+  EXPECT_EQ(hits, (std::vector<bool>{true, false, false, true}));
+  EXPECT_EQ(pair_.Check(kidless_, "", false, kT0).status, Status::kOk);
+}
+
+// A prepared tag serves only the next prepared view: validating another
+// token first (here a tampered copy of the same length, in another buffer)
+// computes that token's own tag and drops the rest.
+TEST_F(ValidatorKeysTest, APreparedTagNeverAnswersForAnotherToken) {
+  Cache(token_);
+  std::string tampered = token_;
+  tampered[tampered.size() - 2] = tampered[tampered.size() - 2] == 'A' ? 'B' : 'A';
+  const std::vector<std::string_view> batch = {token_, token_};
+  pair_.cached().Prepare(batch);
+  ValidationResult r = pair_.Check(tampered, "", false, kT0);
+  EXPECT_EQ(r.status, Status::kBadSignature);
+  EXPECT_FALSE(r.cache_hit);
+  EXPECT_TRUE(pair_.Check(token_, "", false, kT0).cache_hit);
+  // Prepared in one order, validated in another.
+  const std::vector<std::string_view> two = {tampered, token_};
+  pair_.cached().Prepare(two);
+  EXPECT_TRUE(pair_.Check(token_, "", false, kT0).cache_hit);
+  EXPECT_EQ(pair_.Check(tampered, "", false, kT0).status, Status::kBadSignature);
+}
+
 TEST_F(ValidatorKeysTest, RemovingTheKeyTakesItsCachedTokensDownAtOnce) {
   Cache(token_);
   Cache(kidless_);

@@ -17,8 +17,10 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/server/service.h"
 
@@ -30,8 +32,16 @@ class FakeValidator : public RequestValidator {
  public:
   explicit FakeValidator(std::atomic<uint64_t>* calls = nullptr) : calls_(calls) {}
 
+  void Prepare(std::span<const std::string_view> tokens) override {
+    if (!record) return;
+    std::string e = "P";
+    for (std::string_view t : tokens) e.append(" ").append(t);
+    events.push_back(std::move(e));
+  }
+
   Outcome Validate(std::string_view token, std::string_view audience, bool want_claims) override {
     if (calls_ != nullptr) calls_->fetch_add(1, std::memory_order_relaxed);
+    if (record) events.push_back("V " + std::string(token));
     last_want_claims = want_claims;
     Outcome o;
     if (token.substr(0, 3) == "ok:") {
@@ -69,6 +79,10 @@ class FakeValidator : public RequestValidator {
   }
 
   bool last_want_claims = false;
+  // With `record`, each Prepare() ("P tok1 tok2 ...") and Validate()
+  // ("V tok") call, in order.
+  bool record = false;
+  std::vector<std::string> events;
 
  private:
   std::atomic<uint64_t>* calls_;

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "protocol/codec.h"
 #include "tests/server/fake_validator.h"
@@ -184,6 +185,48 @@ TEST_F(ServiceTest, PipelinedFramesAreAnsweredInOrderAndAPartialOneIsLeft) {
   }
 }
 
+// Tokens reach Prepare() in groups of at most kMaxPrepared, each group
+// before its own Validate() calls and in the order of the frames (PINGs
+// between them take no part), and every prepared token is validated next.
+TEST_F(ServiceTest, PreparedGroupsPrecedeTheirValidationsInOrder) {
+  validator_->record = true;
+  std::string in;
+  std::vector<std::string> tokens;
+  for (uint32_t id = 1; id <= 30; ++id) {
+    if (id % 5 == 0) {
+      protocol::AppendPingRequest(&in, id);
+    } else {
+      tokens.push_back("ok:t" + std::to_string(id));
+      protocol::AppendValidateRequest(&in, id, 0, tokens.back(), "");
+    }
+  }
+  std::string out;
+  bool close = false;
+  EXPECT_EQ(service_->HandleFrames(in, &out, &close), in.size());
+  ASSERT_EQ(Parse(out).size(), 30u);
+  std::vector<std::string> pending;  // prepared, not yet validated
+  std::vector<std::string> validated;
+  size_t groups = 0;
+  for (const std::string& e : validator_->events) {
+    if (e[0] == 'P') {
+      EXPECT_TRUE(pending.empty()) << "a Prepare() before the last group was validated";
+      std::vector<std::string> group = absl::StrSplit(e.substr(2), ' ');
+      EXPECT_LE(group.size(), RequestValidator::kMaxPrepared);
+      pending.assign(group.rbegin(), group.rend());
+      ++groups;
+    } else {
+      const std::string token = e.substr(2);
+      ASSERT_FALSE(pending.empty()) << token << " was not prepared";
+      EXPECT_EQ(pending.back(), token);
+      pending.pop_back();
+      validated.push_back(token);
+    }
+  }
+  EXPECT_EQ(validated, tokens);
+  EXPECT_GE(groups,
+            (tokens.size() + RequestValidator::kMaxPrepared - 1) / RequestValidator::kMaxPrepared);
+}
+
 TEST_F(ServiceTest, IncompleteHeaderConsumesNothing) {
   std::string out;
   bool close = true;
@@ -254,6 +297,33 @@ TEST_F(ServiceTest, EachProtocolErrorEchoesTheHeaderWith255AndStops) {
     protocol::AppendHeader(&want, echo);
     want.push_back('\xff');
     EXPECT_EQ(out.substr(protocol::kHeaderSize), want);
+  }
+}
+
+// A protocol error deep in a pipeline, past the first group: every frame
+// before it is answered, then the error, and nothing after it.
+TEST_F(ServiceTest, AProtocolErrorAfterSeveralGroupsStopsThere) {
+  for (const BadFrameCase& c : BadFrames()) {
+    SCOPED_TRACE(c.name);
+    std::string in;
+    for (uint32_t id = 1; id <= 19; ++id) {
+      protocol::AppendValidateRequest(&in, id, 0, "ok:u" + std::to_string(id), "");
+    }
+    const size_t before = in.size();
+    in += c.frame;
+    const size_t bad_end = in.size();
+    protocol::AppendValidateRequest(&in, 21, 0, "ok:never", "");
+    std::string out;
+    bool close = false;
+    const size_t used = service_->HandleFrames(in, &out, &close);
+    EXPECT_TRUE(close);
+    EXPECT_GT(used, before);
+    EXPECT_LE(used, bad_end);
+    auto rs = Parse(out);
+    ASSERT_EQ(rs.size(), 20u);
+    for (uint32_t id = 1; id <= 19; ++id) EXPECT_EQ(rs[id - 1].header.request_id, id);
+    EXPECT_EQ(rs[19].header.request_id, c.header.request_id);
+    EXPECT_EQ(rs[19].body, std::string(1, '\xff'));
   }
 }
 
