@@ -52,7 +52,8 @@ TEST(MergeResultsTest, KeepsTheFirstUnexpectedOutcomeAndTheErrors) {
   parts[2].unexpected = 1;
   parts[2].first_unexpected = "expected OK, got MALFORMED";
   parts[2].outcomes[static_cast<int>(Outcome::kNoAnswer)] = 4;
-  for (int i = 0; i < 10; ++i) parts[2].connection_errors.push_back("connection " + std::to_string(i));
+  for (int i = 0; i < 10; ++i)
+    parts[2].connection_errors.push_back("connection " + std::to_string(i));
   parts[0].connection_errors.push_back("first");
   const RunResult total = MergeResults(parts, 1.0, 3);
   EXPECT_EQ(total.unexpected, 3u);
