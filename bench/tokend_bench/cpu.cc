@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -25,26 +26,26 @@ absl::StatusOr<ProcTicks> ParseProcStat(absl::string_view line) {
   std::vector<absl::string_view> fields =
       absl::StrSplit(line.substr(close + 1), ' ', absl::SkipEmpty());
   if (fields.size() < 13) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stat line has ", fields.size(), " fields after the name, expected 13 or more"));
+    return absl::InvalidArgumentError(absl::StrCat("stat line has ", fields.size(),
+                                                   " fields after the name, expected 13 or more"));
   }
   ProcTicks t;
   if (!absl::SimpleAtoi(fields[11], &t.utime) || !absl::SimpleAtoi(fields[12], &t.stime)) {
-    return absl::InvalidArgumentError(absl::StrCat("stat line: utime '", fields[11],
-                                                   "' or stime '", fields[12],
-                                                   "' is not a number"));
+    return absl::InvalidArgumentError(absl::StrCat("stat line: utime '", fields[11], "' or stime '",
+                                                   fields[12], "' is not a number"));
   }
   return t;
 }
 
 absl::StatusOr<uint64_t> ReadProcessCpuNs(pid_t pid) {
   const std::string path = absl::StrCat("/proc/", pid, "/stat");
+  // The whole file: a command name may hold a newline.
   std::ifstream in(path);
-  std::string line;
-  if (!in || !std::getline(in, line)) {
+  std::stringstream text;
+  if (!in || !(text << in.rdbuf())) {
     return absl::NotFoundError(absl::StrCat("server pid ", pid, ": cannot read ", path));
   }
-  absl::StatusOr<ProcTicks> t = ParseProcStat(line);
+  absl::StatusOr<ProcTicks> t = ParseProcStat(text.str());
   if (!t.ok()) {
     return absl::DataLossError(absl::StrCat("server pid ", pid, ": ", t.status().message()));
   }

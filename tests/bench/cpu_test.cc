@@ -30,8 +30,8 @@ TEST(CpuTest, ParsesUtimeAndStime) {
 
 TEST(CpuTest, ACommandNameWithSpacesAndParenthesesDoesNotShiftTheFields) {
   // A process may name itself anything; the fields count from the last ')'.
-  for (const std::string comm :
-       {"a b", "x) S 9 9 9 (y", "((", ") 1 2 3 4 5 6 7 8 9 10 11 12 13", " tokend (worker) "}) {
+  for (const std::string comm : {"a b", "x) S 9 9 9 (y", "((", "new\nline",
+                                 ") 1 2 3 4 5 6 7 8 9 10 11 12 13", " tokend (worker) "}) {
     absl::StatusOr<ProcTicks> t = ParseProcStat(StatLine(comm));
     ASSERT_TRUE(t.ok()) << comm << ": " << t.status();
     EXPECT_EQ(t->utime, 1234u) << comm;
