@@ -124,7 +124,8 @@ struct RunResult {
 // window: counts, outcomes and client CPU time summed, latency histograms
 // merged, the busiest thread kept, the first unexpected outcome and the
 // first connection errors kept; window_seconds and client_threads as
-// given. The server's figures are left unset.
+// given. The server's figures are left unset. Moves the connection error
+// messages out of `parts`.
 RunResult MergeResults(std::vector<RunResult>& parts, double window_seconds, int client_threads);
 
 // RunLoad()
