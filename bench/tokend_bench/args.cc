@@ -36,6 +36,8 @@ struct RunFlags {
   std::optional<size_t> unique;
   std::optional<double> invalid_ratio;
   std::optional<std::string> audience;
+  std::optional<std::vector<pid_t>> server_pids;
+  std::optional<int> server_cores;
 };
 
 absl::Status Bad(absl::string_view flag, absl::string_view value, absl::string_view expected) {
@@ -116,6 +118,21 @@ absl::Status SetRunFlag(absl::string_view name, absl::string_view flag, absl::st
     f->invalid_ratio = *r;
   } else if (name == "audience") {
     f->audience = std::string(value);
+  } else if (name == "server-pid") {
+    // Repeatable: each occurrence adds to the list.
+    std::vector<pid_t> pids = f->server_pids.value_or(std::vector<pid_t>{});
+    for (absl::string_view p : absl::StrSplit(value, absl::ByAnyChar(",+"))) {
+      int pid = 0;
+      if (!absl::SimpleAtoi(p, &pid) || pid <= 0) {
+        return Bad(flag, value, "a process id, or several joined by ','");
+      }
+      pids.push_back(pid);
+    }
+    f->server_pids = std::move(pids);
+  } else if (name == "server-cores") {
+    absl::StatusOr<int> n = ParseInt(flag, value, 1, 4096);
+    if (!n.ok()) return n.status();
+    f->server_cores = *n;
   } else {
     return absl::NotFoundError(name);
   }
@@ -142,6 +159,8 @@ RunFlags Overlay(const RunFlags& base, const RunFlags& over) {
   if (over.unique) r.unique = over.unique;
   if (over.invalid_ratio) r.invalid_ratio = over.invalid_ratio;
   if (over.audience) r.audience = over.audience;
+  if (over.server_pids) r.server_pids = over.server_pids;
+  if (over.server_cores) r.server_cores = over.server_cores;
   return r;
 }
 
@@ -162,6 +181,8 @@ absl::StatusOr<RunSpec> Finish(const RunFlags& f, std::string label, absl::strin
   s.unique = f.unique.value_or(1);
   s.invalid_ratio = f.invalid_ratio.value_or(0);
   s.audience = f.audience.value_or("");
+  s.server_pids = f.server_pids.value_or(std::vector<pid_t>{});
+  s.server_cores = f.server_cores.value_or(0);
   if (!s.tokens_file.empty() && !s.mint_key_file.empty()) {
     return InvalidArgumentError(
         absl::StrCat(where, "--tokens and --mint exclude each other: give one"));
@@ -172,6 +193,10 @@ absl::StatusOr<RunSpec> Finish(const RunFlags& f, std::string label, absl::strin
   }
   if (f.kid && s.mint_key_file.empty()) {
     return InvalidArgumentError(absl::StrCat(where, "--kid applies only with --mint"));
+  }
+  if (f.server_cores && s.server_pids.empty()) {
+    return InvalidArgumentError(
+        absl::StrCat(where, "--server-cores applies only with --server-pid"));
   }
   if (s.audience.size() > 65535) {
     return InvalidArgumentError(absl::StrCat(where, "--audience: longer than 65535 bytes"));
@@ -240,7 +265,7 @@ absl::Status AddCompareSpec(absl::string_view spec, const RunFlags& base,
     if (absl::IsNotFound(st)) {
       return Bad(absl::StrCat("--compare ", label), key,
                  "one of op, socket, connections, depth, rate, tokens, mint, kid, unique, "
-                 "invalid-ratio, audience");
+                 "invalid-ratio, audience, server-pid, server-cores");
     }
     if (!st.ok()) return st;
   }
@@ -289,7 +314,7 @@ absl::StatusOr<BenchOptions> ParseArgs(int argc, char** argv) {
     const std::string flag = absl::StrCat("--", name);
     absl::Status st = SetRunFlag(name, flag, value, &base);
     if (st.ok()) {
-      if (name != "socket") plain_run_flag = true;
+      if (name != "socket" && name != "server-pid") plain_run_flag = true;
       continue;
     }
     if (!absl::IsNotFound(st)) return st;
@@ -317,10 +342,6 @@ absl::StatusOr<BenchOptions> ParseArgs(int argc, char** argv) {
       if (!n.ok()) return n.status();
       o.idle_connections = *n;
       idle_given = true;
-    } else if (name == "server-pid") {
-      int pid = 0;
-      if (!absl::SimpleAtoi(value, &pid) || pid <= 0) return Bad(flag, value, "a process id");
-      o.server_pid = pid;
     } else {
       return InvalidArgumentError(absl::StrCat("unknown flag ", flag));
     }
@@ -333,13 +354,16 @@ absl::StatusOr<BenchOptions> ParseArgs(int argc, char** argv) {
           "--idle measures idle connections: it takes only --socket, --server-pid and --json");
     }
     if (!base.socket_path) return InvalidArgumentError("--socket PATH is required");
+    if (base.server_pids && base.server_pids->size() > 1) {
+      return InvalidArgumentError("--idle: give one --server-pid");
+    }
+    if (base.server_pids) o.server_pid = base.server_pids->front();
     RunSpec s;
     s.label = "idle";
     s.socket_path = *base.socket_path;
     o.runs.push_back(std::move(s));
     return o;
   }
-  if (o.server_pid != 0) return InvalidArgumentError("--server-pid applies only with --idle");
 
   if (compare_specs.empty()) {
     absl::StatusOr<RunSpec> run = Finish(base, OpName(base.op.value_or(Op::kPing)), "");
@@ -379,7 +403,9 @@ Load (closed loop unless --rate is given):
                          a stall delays and counts every request behind it
   --duration SECONDS     measured time (default 5)
   --warmup SECONDS       load before measuring, not counted (default 1)
-  --threads T            client threads, sharing the connections (default 1)
+  --threads T            client threads, each driving its share of the
+                         connections (default 1); throughput is summed and
+                         latency histograms merged
 Tokens (--op validate):
   --tokens FILE          tokens to send, one a line, cycled
   --mint KEYFILE         mint tokens signed with this key file (any form the
@@ -391,13 +417,31 @@ Tokens (--op validate):
   --invalid-ratio X      share of requests whose token has a tampered
                          signature, expected to be answered BAD_SIGNATURE
   --audience AUD         per-request audience; also the minted tokens' aud
+                         Before the timed warmup, a VALIDATE run sends every
+                         distinct token once and waits for the answers, so a
+                         cache that holds them all answers the window from it
+Server cost:
+  --server-pid PID       the server's process (repeatable, or PID,PID,...):
+                         its CPU time (utime + stime of /proc/PID/stat, all
+                         threads) is read at the start and end of the measured
+                         window and reported as CPU % of one core and CPU ns
+                         per request
+  --server-cores N       the cores the server can keep busy (its worker
+                         threads); default: the CPUs its affinity allows.
+                         A closed-loop run whose server used less than 90% of
+                         N cores was not limited by the server: it is flagged
+                         (stderr, and "bottleneck" in the JSON) as "client"
+                         when a client thread used 90% of a core or more, else
+                         "neither" (too few requests in flight, or the
+                         machine's other load)
 Compare and output:
   --compare SPEC         run several workloads back to back (repeatable) and
                          print their ratios to the first. SPEC: a list of
                          presets, e.g. ping,validate-hit,validate-miss, or one
                          LABEL:key=value,... run (keys: op socket connections
                          depth rate tokens mint kid unique invalid-ratio
-                         audience). Presets: ping; validate (as the flags
+                         audience server-pid server-cores; several pids
+                         joined by '+'). Presets: ping; validate (as the flags
                          say); validate-hit (--unique 16); validate-miss
                          (--unique 200000); validate-invalid (every token
                          tampered)
@@ -406,8 +450,8 @@ Compare and output:
 Idle connections:
   --idle N               open N connections, PING each once, and report the
                          daemon's resident memory (VmRSS) before and after
-  --server-pid PID       the daemon's pid (default: from the socket's peer
-                         credentials)
+  --server-pid PID       with --idle: the daemon's pid (default: from the
+                         socket's peer credentials)
 
 Exit status: 0 when every response had its expected status (OK, or
 BAD_SIGNATURE for a tampered token); 1 when any did not, a connection failed,

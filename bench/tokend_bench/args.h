@@ -11,6 +11,7 @@
 //                [--duration SECONDS] [--warmup SECONDS] [--rate R]
 //                [--tokens FILE | --mint KEYFILE [--kid KID] [--unique K]]
 //                [--invalid-ratio X] [--audience AUD]
+//                [--server-pid PID[,PID...]]... [--server-cores N]
 //                [--compare SPEC]... [--json] [--plot FILE.svg]
 //   tokend-bench --socket PATH --idle N [--server-pid PID] [--json]
 //
@@ -19,7 +20,9 @@
 // validate-hit, validate-miss, validate-invalid) or one labelled run,
 // `LABEL:key=value,key=value`, whose keys are the run flags without their
 // dashes (op, socket, connections, depth, rate, tokens, mint, kid, unique,
-// invalid-ratio, audience); what a spec does not set comes from the flags.
+// invalid-ratio, audience, server-pid, server-cores; in a spec, several
+// server pids are joined by '+'); what a spec does not set comes from the
+// flags.
 #ifndef TOKEND_BENCH_TOKEND_BENCH_ARGS_H_
 #define TOKEND_BENCH_TOKEND_BENCH_ARGS_H_
 
@@ -52,6 +55,12 @@ struct RunSpec {
   size_t unique = 1;          // distinct minted tokens
   double invalid_ratio = 0;   // share of requests whose token is tampered with
   std::string audience;       // per-request audience, also the minted `aud`
+  // The server's processes, whose CPU time is read over the measured
+  // window; empty: the server's CPU is not measured.
+  std::vector<pid_t> server_pids;
+  // The cores the server can keep busy (its worker threads, at most the
+  // CPUs it may run on); 0: the CPUs its affinity mask allows.
+  int server_cores = 0;
 
   bool open_loop() const { return rate > 0; }
 };
@@ -68,7 +77,7 @@ struct BenchOptions {
   // --idle N: open N connections, PING each once, report the server's
   // resident memory before and after (from /proc/PID/status).
   size_t idle_connections = 0;
-  pid_t server_pid = 0;  // 0: found from the socket's peer credentials
+  pid_t server_pid = 0;  // --idle: 0 = found from the socket's peer credentials
   bool help = false;
 };
 
@@ -81,8 +90,8 @@ inline constexpr size_t kMissUnique = 200000;
 // Parses argv[1..argc). Returns kInvalidArgument with a one-line message
 // naming the flag, the value and what is expected: on an unknown flag, a
 // missing or malformed value, a value out of range, a missing --socket,
-// VALIDATE with neither --tokens nor --mint, both of them, or a bad
-// --compare spec.
+// VALIDATE with neither --tokens nor --mint, both of them, a bad
+// --compare spec, or more than one --server-pid with --idle.
 absl::StatusOr<BenchOptions> ParseArgs(int argc, char** argv);
 
 // Usage()

@@ -126,6 +126,14 @@ int Main(int argc, char** argv) {
     record.threads = std::max(1, std::min(o.threads, spec.connections));
     record.distinct_tokens = workload->distinct_tokens();
     record.result = *std::move(result);
+    if (const Verdict v = Judge(record); !v.warning.empty()) {
+      std::fprintf(stderr, "tokend-bench: %s: warning: %s\n", spec.label.c_str(),
+                   v.warning.c_str());
+    }
+    if (!record.result.server_error.empty()) {
+      std::fprintf(stderr, "tokend-bench: %s: server CPU not measured: %s\n", spec.label.c_str(),
+                   record.result.server_error.c_str());
+    }
     records.push_back(std::move(record));
   }
 

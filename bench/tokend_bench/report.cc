@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "bench/tokend_bench/report.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
@@ -54,7 +55,61 @@ std::string JsonNumber(double v) {
   return absl::StrFormat("%.3f", v);
 }
 
+std::string PidList(const std::vector<pid_t>& pids, absl::string_view sep) {
+  return absl::StrJoin(pids, sep);
+}
+
 }  // namespace
+
+const char* BottleneckName(Bottleneck b) {
+  switch (b) {
+    case Bottleneck::kOpenLoop:
+      return "open loop";
+    case Bottleneck::kServer:
+      return "server";
+    case Bottleneck::kClient:
+      return "client";
+    case Bottleneck::kNeither:
+      return "neither";
+    case Bottleneck::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+Verdict Judge(const RunRecord& r) {
+  Verdict v;
+  const RunResult& res = r.result;
+  if (r.spec.open_loop()) {
+    v.bottleneck = Bottleneck::kOpenLoop;
+    return v;
+  }
+  if (!res.server_measured) return v;
+  const int cores = std::max(1, res.server_cores);
+  const double server = res.server_cpu_share();
+  if (server >= kSaturated * cores) {
+    v.bottleneck = Bottleneck::kServer;
+    return v;
+  }
+  const std::string used =
+      absl::StrFormat("the server used %.0f%% of %d core%s (under %.0f%%)", 100 * server / cores,
+                      cores, cores == 1 ? "" : "s", 100 * kSaturated);
+  if (res.client_busiest_share >= kSaturated) {
+    v.bottleneck = Bottleneck::kClient;
+    v.warning = absl::StrFormat(
+        "the server was not the bottleneck: %s while the busiest of %d client thread%s used "
+        "%.0f%% of a core; add client threads (--threads) or give the client its own core",
+        used, res.client_threads, res.client_threads == 1 ? "" : "s",
+        100 * res.client_busiest_share);
+  } else {
+    v.bottleneck = Bottleneck::kNeither;
+    v.warning = absl::StrFormat(
+        "the server was not the bottleneck: %s and no client thread reached %.0f%% of a core "
+        "(busiest %.0f%%): too few requests in flight, or other load on the machine, set the pace",
+        used, 100 * kSaturated, 100 * res.client_busiest_share);
+  }
+  return v;
+}
 
 std::string JsonEscape(std::string_view s) {
   std::string out;
@@ -139,6 +194,28 @@ std::string TextReport(const std::vector<RunRecord>& runs) {
           absl::StrFormat("  send delay   p99 %.1f us, max %.1f us after the scheduled time\n",
                           Us(res.send_lag.Percentile(0.99)), Us(res.send_lag.max())));
     }
+    if (res.client_threads > 0) {
+      absl::StrAppend(
+          &out, absl::StrFormat("  client CPU   %.1f%% of a core per thread (busiest %.1f%%), %d "
+                                "thread%s\n",
+                                100 * res.client_mean_share(), 100 * res.client_busiest_share,
+                                res.client_threads, res.client_threads == 1 ? "" : "s"));
+    }
+    if (res.server_measured) {
+      absl::StrAppend(
+          &out, absl::StrFormat("  server CPU   %.1f%% of one core (%d core%s available), %.0f "
+                                "ns per request (pid %s)\n",
+                                100 * res.server_cpu_share(), res.server_cores,
+                                res.server_cores == 1 ? "" : "s", res.server_ns_per_request(),
+                                PidList(r.spec.server_pids, ",")));
+    } else if (!res.server_error.empty()) {
+      absl::StrAppend(&out, "  server CPU   not measured: ", res.server_error, "\n");
+    }
+    const Verdict verdict = Judge(r);
+    if (verdict.bottleneck != Bottleneck::kUnknown && verdict.bottleneck != Bottleneck::kOpenLoop) {
+      absl::StrAppend(&out, "  bottleneck   ", BottleneckName(verdict.bottleneck), "\n");
+    }
+    if (!verdict.warning.empty()) absl::StrAppend(&out, "  WARNING:     ", verdict.warning, "\n");
     absl::StrAppend(&out, "  statuses     ", StatusList(res, " "), "\n");
     if (res.unexpected > 0) {
       absl::StrAppend(&out, "  UNEXPECTED:  ", res.unexpected,
@@ -199,6 +276,23 @@ std::string JsonReport(const std::vector<RunRecord>& runs) {
       absl::StrAppend(&o, i ? "," : "", "\"", JsonEscape(res.connection_errors[i]), "\"");
     }
     absl::StrAppend(&o, "],\"ok\":", r.ok() ? "true" : "false");
+    const Verdict verdict = Judge(r);
+    absl::StrAppend(
+        &o, ",\"primed\":", res.primed, ",\"client_threads\":", res.client_threads,
+        ",\"client_cpu_percent\":", JsonNumber(100 * res.client_mean_share()),
+        ",\"client_busiest_thread_cpu_percent\":", JsonNumber(100 * res.client_busiest_share),
+        ",\"bottleneck\":\"", BottleneckName(verdict.bottleneck), "\",\"warning\":\"",
+        JsonEscape(verdict.warning), "\"");
+    if (!s.server_pids.empty()) {
+      absl::StrAppend(&o, ",\"server_pids\":[", PidList(s.server_pids, ","),
+                      "],\"server_cores\":", res.server_cores);
+      if (res.server_measured) {
+        absl::StrAppend(&o, ",\"server_cpu_percent\":", JsonNumber(100 * res.server_cpu_share()),
+                        ",\"server_cpu_ns_per_request\":", JsonNumber(res.server_ns_per_request()));
+      } else {
+        absl::StrAppend(&o, ",\"server_error\":\"", JsonEscape(res.server_error), "\"");
+      }
+    }
     if (s.open_loop()) {
       absl::StrAppend(&o, ",\"send_lag_p99_us\":", JsonNumber(Us(res.send_lag.Percentile(0.99))),
                       ",\"send_lag_max_us\":", JsonNumber(Us(res.send_lag.max())));

@@ -12,7 +12,13 @@
 // requests_per_second, min_us, mean_us, p50_us, p90_us, p99_us, p999_us,
 // max_us, status_counts {"OK": n, ...}, unexpected, first_unexpected,
 // connection_errors [..], ok, percentiles [[quantile, us], ...], and in
-// the open loop send_lag_p99_us and send_lag_max_us. "ratios" (with
+// the open loop send_lag_p99_us and send_lag_max_us; then primed,
+// client_threads, client_cpu_percent (mean per thread) and
+// client_busiest_thread_cpu_percent, bottleneck ("server", "client",
+// "neither", "open loop" or "unknown", see Judge()) and warning ("" when
+// none), and with --server-pid server_pids [..], server_cores, and
+// server_cpu_percent (of one core) and server_cpu_ns_per_request, or
+// server_error when /proc could not be read. "ratios" (with
 // --compare) has one entry per run after the first: label, baseline,
 // throughput, p50, p99 (this run's figure over the baseline's).
 #ifndef TOKEND_BENCH_TOKEND_BENCH_REPORT_H_
@@ -48,6 +54,36 @@ struct Ratio {
   double p50 = 0;
   double p99 = 0;
 };
+
+// Which side set a run's pace.
+enum class Bottleneck {
+  kUnknown,   // the server's CPU was not measured
+  kOpenLoop,  // an open loop: the rate did
+  kServer,    // the server used at least kSaturated of its cores
+  kClient,    // it did not, and a client thread used kSaturated of a core
+  kNeither,   // neither: too few requests in flight, or the machine's load
+};
+
+// The share of its cores (server) or of one core (a client thread) above
+// which a side counts as saturated.
+inline constexpr double kSaturated = 0.9;
+
+struct Verdict {
+  Bottleneck bottleneck = Bottleneck::kUnknown;
+  std::string warning;  // set for kClient and kNeither: the server was not the limit
+};
+
+// Judge()
+//
+// The rule: in a closed loop whose server CPU was measured, the server was
+// the bottleneck when it used at least kSaturated x server_cores cores over
+// the window (server_cores 0 is taken as 1); otherwise the run did not find
+// the server's limit, and the warning says so: "client" when the busiest
+// client thread used at least kSaturated of a core (add --threads), else
+// "neither".
+Verdict Judge(const RunRecord& r);
+
+const char* BottleneckName(Bottleneck b);
 
 // Ratios()
 //

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "bench/tokend_bench/cpu.h"
 #include "protocol/codec.h"
 
 namespace tokend::bench {
@@ -31,6 +32,9 @@ constexpr int kMaxEvents = 256;
 constexpr size_t kMaxErrorsListed = 8;
 // The open loop's timer granularity (see NextWake()).
 constexpr uint64_t kOpenLoopTick = 20000;  // ns
+// The longest the priming phase may take before its unanswered requests
+// count as NO_ANSWER.
+constexpr double kPrimeTimeoutSeconds = 120;
 
 Nanos Now() {
   timespec ts;
@@ -74,6 +78,13 @@ struct Conn {
   double offset_ns = 0;  // open loop: where its schedule starts
 };
 
+// Priming: a worker that sends tokens [first, end) once each, closed loop,
+// measures nothing, and leaves its connections open.
+struct PrimeRange {
+  uint64_t first = 0;
+  uint64_t end = 0;
+};
+
 class Worker {
  public:
   Worker(const RunConfig& config, std::vector<Conn> conns, uint64_t first_seq, Nanos t_start)
@@ -82,6 +93,7 @@ class Worker {
         conns_(std::move(conns)),
         seq_(first_seq),
         open_loop_(config.spec.open_loop()),
+        prime_(false),
         t_start_(t_start),
         t_measure_(t_start + Seconds(config.warmup_seconds)),
         t_end_(t_measure_ + Seconds(config.duration_seconds)),
@@ -92,8 +104,23 @@ class Worker {
     }
   }
 
+  // A priming worker (see PrimeRange).
+  Worker(const RunConfig& config, std::vector<Conn> conns, PrimeRange range, Nanos t_start)
+      : config_(config),
+        workload_(*config.workload),
+        conns_(std::move(conns)),
+        seq_(range.first),
+        prime_end_(range.end),
+        open_loop_(false),
+        prime_(true),
+        t_start_(t_start),
+        t_measure_(t_start + Seconds(kPrimeTimeoutSeconds)),
+        t_end_(t_measure_),
+        buf_(kReadBuffer) {}
+
   void Run();
   RunResult& result() { return result_; }
+  std::vector<Conn> TakeConns() { return std::move(conns_); }
 
  private:
   Nanos Due(const Conn& c) const {
@@ -101,6 +128,8 @@ class Worker {
            static_cast<Nanos>(c.offset_ns + static_cast<double>(c.next_k) * interval_ns_);
   }
   bool Measured(Nanos stamp) const { return stamp >= t_measure_ && stamp < t_end_; }
+  bool MayIssue() const { return !prime_ || seq_ < prime_end_; }
+  void SampleCpu(Nanos now);
   void Issue(Conn& c, Nanos due);
   void StampAndFlush();
   void Flush(Conn& c);
@@ -116,7 +145,9 @@ class Worker {
   const Workload& workload_;
   std::vector<Conn> conns_;
   uint64_t seq_;
+  uint64_t prime_end_ = 0;
   const bool open_loop_;
+  const bool prime_;
   double interval_ns_ = 0;
   const Nanos t_start_, t_measure_, t_end_;
   Nanos drain_deadline_ = 0;
@@ -128,7 +159,28 @@ class Worker {
   std::vector<Nanos> issued_due_;  // open loop: due times issued this round
   std::vector<char> buf_;
   RunResult result_;
+  // The client thread's CPU clock as the window opened (cpu_open_ set).
+  bool cpu_open_ = false;
+  bool cpu_closed_ = false;
+  uint64_t cpu_at_open_ = 0;
+  Nanos window_opened_ = 0;
 };
+
+void Worker::SampleCpu(Nanos now) {
+  if (prime_ || cpu_closed_) return;
+  if (!cpu_open_ && now >= t_measure_) {
+    cpu_open_ = true;
+    cpu_at_open_ = ThreadCpuNs();
+    window_opened_ = now;
+  }
+  if (cpu_open_ && now >= t_end_) {
+    cpu_closed_ = true;
+    result_.client_cpu_ns = ThreadCpuNs() - cpu_at_open_;
+    const Nanos wall = now - window_opened_;
+    result_.client_busiest_share =
+        wall > 0 ? static_cast<double>(result_.client_cpu_ns) / static_cast<double>(wall) : 0;
+  }
+}
 
 void Worker::Count(Outcome got, Outcome expected) {
   ++result_.outcomes[static_cast<size_t>(got)];
@@ -145,7 +197,9 @@ void Worker::Issue(Conn& c, Nanos due) {
   c.free_slots.pop_back();
   Slot& slot = c.slots[s];
   slot.id = (static_cast<uint32_t>(c.generation++) << 16) | s;
-  slot.expected = workload_.AppendRequest(seq_++, slot.id, &c.out);
+  slot.expected = prime_
+                      ? workload_.AppendValidRequest(static_cast<size_t>(seq_++), slot.id, &c.out)
+                      : workload_.AppendRequest(seq_++, slot.id, &c.out);
   slot.busy = true;
   slot.stamp = due;
   if (!open_loop_) unstamped_.emplace_back(&c, s);
@@ -254,7 +308,7 @@ void Worker::Handle(Conn& c, const protocol::RequestFrame& frame, Nanos now) {
   c.free_slots.push_back(s);
   --c.inflight;
   --inflight_;
-  if (!open_loop_ && !stopping_ && now < t_end_) Issue(c, 0);
+  if (!open_loop_ && !stopping_ && now < t_end_ && MayIssue()) Issue(c, 0);
 }
 
 void Worker::Parse(Conn& c, std::string_view data, Nanos now, size_t* consumed) {
@@ -318,6 +372,7 @@ void Worker::IssueDue(Nanos now) {
 
 Nanos Worker::NextWake(Nanos now) const {
   Nanos wake = stopping_ ? drain_deadline_ : t_end_;
+  if (!prime_ && !cpu_open_) wake = std::min(wake, t_measure_);
   if (open_loop_) {
     for (const Conn& c : conns_) {
       if (c.dead || c.inflight >= config_.spec.depth) continue;
@@ -344,18 +399,21 @@ void Worker::Run() {
   SleepUntil(t_start_);
   if (!open_loop_) {
     for (Conn& c : conns_) {
-      for (int i = 0; i < config_.spec.depth; ++i) Issue(c, 0);
+      if (c.dead) continue;
+      for (int i = 0; i < config_.spec.depth && MayIssue(); ++i) Issue(c, 0);
     }
   }
   std::vector<epoll_event> events(kMaxEvents);
   for (;;) {
     Nanos now = Now();
+    SampleCpu(now);
     if (!stopping_ && now >= t_end_) {
       stopping_ = true;
       drain_deadline_ = now + static_cast<Nanos>(config_.drain_timeout.count()) * 1000000u;
     }
     if (open_loop_) IssueDue(now);
     StampAndFlush();
+    if (prime_ && !MayIssue() && inflight_ == 0) break;
     if (stopping_) {
       bool due_left = false;
       if (open_loop_) {
@@ -392,7 +450,11 @@ void Worker::Run() {
         ++c.next_k;
       }
     }
-    if (c.fd >= 0) ::close(c.fd);
+    if (c.fd >= 0 && !(prime_ && !stopping_)) {
+      ::close(c.fd);
+      c.fd = -1;
+      c.dead = true;
+    }
   }
   ::close(epoll_fd_);
 }
@@ -449,11 +511,35 @@ absl::StatusOr<RunResult> RunLoad(const RunConfig& config) {
     shares[static_cast<size_t>(i % threads)].push_back(std::move(c));
   }
 
+  // Priming: each thread sends its slice of the distinct tokens once.
+  std::vector<RunResult> parts;
+  const uint64_t distinct = config.workload->distinct_tokens();
+  if (spec.op == Op::kValidate && distinct > 0) {
+    const Nanos t_prime = Now();
+    std::vector<std::unique_ptr<Worker>> primers;
+    for (int t = 0; t < threads; ++t) {
+      PrimeRange range{distinct * static_cast<uint64_t>(t) / static_cast<uint64_t>(threads),
+                       distinct * static_cast<uint64_t>(t + 1) / static_cast<uint64_t>(threads)};
+      primers.push_back(std::make_unique<Worker>(config, std::move(shares[static_cast<size_t>(t)]),
+                                                 range, t_prime));
+    }
+    std::vector<std::thread> running;
+    for (auto& w : primers) running.emplace_back([&w] { w->Run(); });
+    for (std::thread& t : running) t.join();
+    for (int t = 0; t < threads; ++t) {
+      shares[static_cast<size_t>(t)] = primers[static_cast<size_t>(t)]->TakeConns();
+      parts.push_back(std::move(primers[static_cast<size_t>(t)]->result()));
+    }
+  }
+  uint64_t primed = 0;
+  for (const RunResult& p : parts) primed += p.total_responses();
+
   // Each thread starts its token sequence at its own point of the set, so
   // that threads do not send the same token at the same moment.
-  const uint64_t stride =
-      std::max<uint64_t>(1, config.workload->distinct_tokens() / static_cast<uint64_t>(threads));
+  const uint64_t stride = std::max<uint64_t>(1, distinct / static_cast<uint64_t>(threads));
   const Nanos t_start = Now() + 20000000u;  // every thread starts together
+  const Nanos t_measure = t_start + Seconds(config.warmup_seconds);
+  const Nanos t_end = t_measure + Seconds(config.duration_seconds);
   std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < threads; ++t) {
     workers.push_back(std::make_unique<Worker>(config, std::move(shares[static_cast<size_t>(t)]),
@@ -461,12 +547,48 @@ absl::StatusOr<RunResult> RunLoad(const RunConfig& config) {
   }
   std::vector<std::thread> running;
   for (auto& w : workers) running.emplace_back([&w] { w->Run(); });
+
+  // The server's CPU time at the window's edges, read from this thread,
+  // which has nothing else to do meanwhile.
+  bool server_ok = false;
+  uint64_t server_ns = 0;
+  double server_seconds = 0;
+  std::string server_error;
+  if (!spec.server_pids.empty()) {
+    SleepUntil(t_measure);
+    const Nanos at_open = Now();
+    absl::StatusOr<uint64_t> open = ReadProcessesCpuNs(spec.server_pids);
+    SleepUntil(t_end);
+    const Nanos at_close = Now();
+    absl::StatusOr<uint64_t> close = ReadProcessesCpuNs(spec.server_pids);
+    if (!open.ok() || !close.ok()) {
+      server_error = std::string((open.ok() ? close : open).status().message());
+    } else {
+      server_ok = true;
+      server_ns = *close >= *open ? *close - *open : 0;
+      server_seconds = static_cast<double>(at_close - at_open) / 1e9;
+    }
+  }
   for (std::thread& t : running) t.join();
 
+  for (auto& w : workers) parts.push_back(std::move(w->result()));
+  RunResult total = MergeResults(parts, config.duration_seconds, threads);
+  total.primed = primed;
+  if (!spec.server_pids.empty()) {
+    total.server_measured = server_ok;
+    total.server_cpu_ns = server_ns;
+    total.server_window_seconds = server_seconds;
+    total.server_error = std::move(server_error);
+    total.server_cores = spec.server_cores > 0 ? spec.server_cores : AllowedCpus(spec.server_pids);
+  }
+  return total;
+}
+
+RunResult MergeResults(std::vector<RunResult>& parts, double window_seconds, int client_threads) {
   RunResult total;
-  total.window_seconds = config.duration_seconds;
-  for (auto& w : workers) {
-    RunResult& r = w->result();
+  total.window_seconds = window_seconds;
+  total.client_threads = client_threads;
+  for (RunResult& r : parts) {
     total.latency.Merge(r.latency);
     total.send_lag.Merge(r.send_lag);
     total.completed_in_window += r.completed_in_window;
@@ -478,6 +600,8 @@ absl::StatusOr<RunResult> RunLoad(const RunConfig& config) {
         total.connection_errors.push_back(std::move(e));
       }
     }
+    total.client_cpu_ns += r.client_cpu_ns;
+    total.client_busiest_share = std::max(total.client_busiest_share, r.client_busiest_share);
   }
   return total;
 }

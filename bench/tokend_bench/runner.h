@@ -21,11 +21,19 @@
 //   The client wakes at most every 20 us and sends every request then due,
 //   so a request may leave up to one tick late; its latency includes that.
 //
-// Phases: warmup (sent, counted in statuses, not in latency or
-// throughput), measured window, then a drain in which no new request is
-// started and the window's answers are awaited for at most drain_timeout.
-// Latency covers the requests sent (intended, in the open loop) inside the
-// window; throughput counts the responses received inside it.
+// Phases: for VALIDATE, priming: every distinct token is sent once (shared
+// out among the threads, pipelined `depth` deep on each connection) and
+// every answer awaited, so that a server cache large enough to hold them
+// all answers the rest of the run from it; then warmup (sent, counted in
+// statuses, not in latency or throughput), measured window, then a drain in
+// which no new request is started and the window's answers are awaited for
+// at most drain_timeout. Priming and warmup answers count in the statuses
+// only. Latency covers the requests sent (intended, in the open loop)
+// inside the window; throughput counts the responses received inside it.
+//
+// CPU: each client thread reads its own CPU clock as the window opens and
+// closes; with spec.server_pids, the calling thread (otherwise asleep)
+// reads the servers' /proc/PID/stat at the same two moments (cpu.h).
 //
 // Thread-safety: RunLoad() is a blocking call that owns its threads and
 // sockets; the Workload is shared read-only. Nothing is kept between calls.
@@ -68,12 +76,57 @@ struct RunResult {
   // when a connection already has `depth` requests in flight (the server
   // is behind); either way the latency above already counts the delay.
   Histogram send_lag;
+  uint64_t primed = 0;  // requests sent by the priming phase
+
+  // The client threads over the window: their CPU time summed, and the
+  // busiest thread's CPU time over its window (1.0 = one core all the time).
+  int client_threads = 0;
+  uint64_t client_cpu_ns = 0;
+  double client_busiest_share = 0;
+
+  // The server's processes (spec.server_pids) over the window, read from
+  // /proc at its start and end. server_error says why not when they could
+  // not be read.
+  bool server_measured = false;
+  uint64_t server_cpu_ns = 0;
+  double server_window_seconds = 0;  // between the two reads
+  int server_cores = 0;              // spec.server_cores, or the CPUs the server may use
+  std::string server_error;
 
   double requests_per_second() const {
     return window_seconds > 0 ? static_cast<double>(completed_in_window) / window_seconds : 0;
   }
+  // The server's CPU time over the window, in cores (1.0 = one core busy
+  // all the time). 0 when not measured.
+  double server_cpu_share() const {
+    return server_window_seconds > 0
+               ? static_cast<double>(server_cpu_ns) / 1e9 / server_window_seconds
+               : 0;
+  }
+  // The server's CPU time per response of the window. 0 when not measured.
+  double server_ns_per_request() const {
+    return completed_in_window > 0
+               ? static_cast<double>(server_cpu_ns) / static_cast<double>(completed_in_window)
+               : 0;
+  }
+  // The client threads' mean CPU over the window, in cores per thread.
+  double client_mean_share() const {
+    return client_threads > 0 && window_seconds > 0
+               ? static_cast<double>(client_cpu_ns) / 1e9 / window_seconds / client_threads
+               : 0;
+  }
   uint64_t total_responses() const;
 };
+
+// MergeResults()
+//
+// One result from the results of several client threads over the same
+// window: counts, outcomes and client CPU time summed, latency histograms
+// merged, the busiest thread kept, the first unexpected outcome and the
+// first connection errors kept; window_seconds and client_threads as
+// given. The server's figures are left unset. Moves the connection error
+// messages out of `parts`.
+RunResult MergeResults(std::vector<RunResult>& parts, double window_seconds, int client_threads);
 
 // RunLoad()
 //

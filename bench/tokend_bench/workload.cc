@@ -157,4 +157,15 @@ Outcome Workload::AppendRequest(uint64_t seq, uint32_t request_id, std::string* 
   return expected;
 }
 
+Outcome Workload::AppendValidRequest(size_t index, uint32_t request_id, std::string* out) const {
+  const size_t start = out->size();
+  if (op_ == Op::kPing || valid_.empty()) {
+    out->append(ping_);
+  } else {
+    out->append(valid_[index % valid_.size()]);
+  }
+  SetRequestId(out, start, request_id);
+  return Outcome::kOk;
+}
+
 }  // namespace tokend::bench

@@ -89,6 +89,13 @@ class Workload {
   // is tampered: exactly round(seq * invalid_ratio) of the first `seq`.
   Outcome AppendRequest(uint64_t seq, uint32_t request_id, std::string* out) const;
 
+  // AppendValidRequest()
+  //
+  // Appends the VALIDATE of distinct token `index` (modulo their number),
+  // never tampered, with `request_id`; a PING for a PING workload. Returns
+  // the outcome it should get (OK).
+  Outcome AppendValidRequest(size_t index, uint32_t request_id, std::string* out) const;
+
   Op op() const { return op_; }
   size_t distinct_tokens() const { return valid_.size(); }
 

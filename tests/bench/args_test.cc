@@ -188,7 +188,33 @@ TEST(ArgsTest, IdleTakesOnlyItsOwnFlags) {
   EXPECT_EQ(o->server_pid, 0);
   EXPECT_THAT(Error({"--socket", "/s", "--idle", "10", "--depth", "2"}), HasSubstr("--idle"));
   EXPECT_THAT(Error({"--socket", "/s", "--idle", "0"}), HasSubstr("--idle"));
-  EXPECT_THAT(Error({"--socket", "/s", "--server-pid", "12"}), HasSubstr("only with --idle"));
+  EXPECT_THAT(Error({"--socket", "/s", "--idle", "10", "--server-pid", "1,2"}),
+              HasSubstr("one --server-pid"));
+  o = Parse({"--socket", "/s", "--idle", "10", "--server-pid", "42"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->server_pid, 42);
+}
+
+TEST(ArgsTest, ServerPidsAreRepeatableListsAndReachEveryRun) {
+  absl::StatusOr<BenchOptions> o =
+      Parse({"--socket", "/s", "--server-pid", "12,13", "--server-pid=14", "--server-cores", "2"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->runs[0].server_pids, (std::vector<pid_t>{12, 13, 14}));
+  EXPECT_EQ(o->runs[0].server_cores, 2);
+
+  o = Parse({"--socket", "/s", "--server-pid", "7", "--compare", "ping", "--compare",
+             "floor:socket=/f,server-pid=8+9,server-cores=1"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->runs.size(), 2u);
+  EXPECT_EQ(o->runs[0].server_pids, (std::vector<pid_t>{7}));
+  EXPECT_EQ(o->runs[0].server_cores, 0);
+  EXPECT_EQ(o->runs[1].server_pids, (std::vector<pid_t>{8, 9}));
+  EXPECT_EQ(o->runs[1].server_cores, 1);
+
+  EXPECT_THAT(Error({"--socket", "/s", "--server-pid", "0"}), HasSubstr("--server-pid: got '0'"));
+  EXPECT_THAT(Error({"--socket", "/s", "--server-pid", "12,x"}), HasSubstr("'12,x'"));
+  EXPECT_THAT(Error({"--socket", "/s", "--server-cores", "1"}),
+              HasSubstr("only with --server-pid"));
 }
 
 TEST(ArgsTest, HelpNeedsNothingElse) {

@@ -93,6 +93,78 @@ TEST(ReportTest, TextNamesUnexpectedStatusesAndFailures) {
   EXPECT_THAT(text, HasSubstr("FAILED:      connection 3: closed by the server"));
 }
 
+// A closed-loop record whose server used `server` cores of `cores` and whose
+// busiest client thread used `client` of a core, over a 2 s window.
+RunRecord Loaded(double server, int cores, double client) {
+  RunRecord r = Record("validate", Op::kValidate, 20000, 1000000);
+  r.spec.server_pids = {4242};
+  r.result.server_measured = true;
+  r.result.server_window_seconds = 2;
+  r.result.server_cpu_ns = static_cast<uint64_t>(server * 2e9);
+  r.result.server_cores = cores;
+  r.result.client_threads = 1;
+  r.result.client_busiest_share = client;
+  r.result.client_cpu_ns = static_cast<uint64_t>(client * 2e9);
+  return r;
+}
+
+TEST(ReportTest, JudgeNamesTheSideThatSetThePace) {
+  EXPECT_EQ(Judge(Loaded(0.95, 1, 0.99)).bottleneck, Bottleneck::kServer);
+  EXPECT_TRUE(Judge(Loaded(0.95, 1, 0.99)).warning.empty());
+  EXPECT_EQ(Judge(Loaded(0.90, 1, 0.50)).bottleneck, Bottleneck::kServer);
+
+  const Verdict client = Judge(Loaded(0.72, 1, 0.99));
+  EXPECT_EQ(client.bottleneck, Bottleneck::kClient);
+  EXPECT_THAT(client.warning, HasSubstr("not the bottleneck"));
+  EXPECT_THAT(client.warning, HasSubstr("72% of 1 core"));
+  EXPECT_THAT(client.warning, HasSubstr("--threads"));
+
+  const Verdict neither = Judge(Loaded(0.40, 1, 0.30));
+  EXPECT_EQ(neither.bottleneck, Bottleneck::kNeither);
+  EXPECT_THAT(neither.warning, HasSubstr("not the bottleneck"));
+
+  // Two cores: 1.5 cores busy is 75% of them.
+  EXPECT_EQ(Judge(Loaded(1.5, 2, 0.95)).bottleneck, Bottleneck::kClient);
+  EXPECT_EQ(Judge(Loaded(1.85, 2, 0.95)).bottleneck, Bottleneck::kServer);
+
+  RunRecord open = Loaded(0.1, 1, 0.1);
+  open.spec.rate = 1000;
+  EXPECT_EQ(Judge(open).bottleneck, Bottleneck::kOpenLoop);
+  EXPECT_TRUE(Judge(open).warning.empty());
+  EXPECT_EQ(Judge(Record("ping", Op::kPing, 1, 1)).bottleneck, Bottleneck::kUnknown);
+}
+
+TEST(ReportTest, ServerCostIsInTheTextAndTheJson) {
+  RunRecord r = Loaded(0.72, 1, 0.99);  // 1,000,000 responses in 2 s
+  const std::string text = TextReport({r});
+  EXPECT_THAT(text, HasSubstr("server CPU   72.0% of one core (1 core available), 1440 ns per "
+                              "request (pid 4242)"));
+  EXPECT_THAT(text, HasSubstr("bottleneck   client"));
+  EXPECT_THAT(text, HasSubstr("WARNING:     the server was not the bottleneck"));
+
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const std::string json = JsonReport({r});
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  simdjson::dom::element run = doc["runs"].at(0);
+  EXPECT_NEAR(double(run["server_cpu_percent"]), 72.0, 1e-3);
+  EXPECT_NEAR(double(run["server_cpu_ns_per_request"]), 1440.0, 1e-3);
+  EXPECT_EQ(int64_t(run["server_cores"]), 1);
+  EXPECT_EQ(int64_t(run["server_pids"].at(0)), 4242);
+  EXPECT_NEAR(double(run["client_busiest_thread_cpu_percent"]), 99.0, 1e-3);
+  EXPECT_EQ(std::string_view(run["bottleneck"]), "client");
+  EXPECT_THAT(std::string(std::string_view(run["warning"])), HasSubstr("not the bottleneck"));
+
+  r.result.server_measured = false;
+  r.result.server_error = "server pid 4242: cannot read /proc/4242/stat";
+  ASSERT_EQ(parser.parse(JsonReport({r})).get(doc), simdjson::SUCCESS);
+  run = doc["runs"].at(0);
+  EXPECT_EQ(run["server_cpu_percent"].error(), simdjson::NO_SUCH_FIELD);
+  EXPECT_THAT(std::string(std::string_view(run["server_error"])), HasSubstr("/proc/4242"));
+  EXPECT_EQ(std::string_view(run["bottleneck"]), "unknown");
+  EXPECT_THAT(TextReport({r}), HasSubstr("server CPU   not measured: server pid 4242"));
+}
+
 TEST(ReportTest, PercentileCurveRisesToTheMaximum) {
   Histogram h;
   for (uint64_t i = 1; i <= 100000; ++i) h.Record(i * 100);

@@ -231,6 +231,40 @@ TEST_F(TokendBenchTest, IdleConnectionsReportTheDaemonsResidentMemory) {
   EXPECT_GT(uint64_t(doc["rss_after_kib"]), 0u);
 }
 
+TEST_F(TokendBenchTest, ThreadsAndServerPidReportTheServersCpuPerRequest) {
+  StartDaemon();
+  ASSERT_EQ(Bench({"--op",          "validate", "--mint",       key_,
+                   "--unique",      "50",       "--audience",   "api",
+                   "--connections", "4",        "--depth",      "4",
+                   "--threads",     "2",        "--duration",   "0.5",
+                   "--warmup",      "0.1",      "--server-pid", std::to_string(daemon_),
+                   "--json"}),
+            0)
+      << err_ << out_;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser_.parse(out_).get(doc), simdjson::SUCCESS) << out_;
+  simdjson::dom::element run = doc["runs"].at(0);
+  EXPECT_EQ(uint64_t(run["threads"]), 2u);
+  EXPECT_EQ(uint64_t(run["client_threads"]), 2u);
+  EXPECT_EQ(uint64_t(run["primed"]), 50u);  // every distinct token, once
+  EXPECT_EQ(int64_t(run["server_pids"].at(0)), daemon_);
+  EXPECT_GE(int64_t(run["server_cores"]), 1);
+  EXPECT_GE(double(run["server_cpu_percent"]), 0.0);
+  EXPECT_GE(double(run["server_cpu_ns_per_request"]), 0.0);
+  EXPECT_GT(double(run["requests_per_second"]), 0.0);
+  const std::string_view who = run["bottleneck"];
+  EXPECT_TRUE(who == "server" || who == "client" || who == "neither") << who;
+  EXPECT_EQ(std::string_view(run["warning"]).empty(), who == "server");
+  if (who != "server") EXPECT_THAT(err_, HasSubstr("not the bottleneck"));
+}
+
+TEST_F(TokendBenchTest, AServerPidThatIsGoneIsReportedNotFatal) {
+  StartDaemon();
+  EXPECT_EQ(Bench({"--duration", "0.2", "--warmup", "0", "--server-pid", "1073741824"}), 0) << err_;
+  EXPECT_THAT(out_, HasSubstr("server CPU   not measured"));
+  EXPECT_THAT(err_, HasSubstr("/proc/1073741824/stat"));
+}
+
 TEST_F(TokendBenchTest, NoDaemonIsAFailureNamingTheSocket) {
   EXPECT_EQ(Bench({"--duration", "0.1"}), 1);
   EXPECT_THAT(err_, HasSubstr(socket()));
