@@ -73,6 +73,12 @@ TEST(TokenCacheTest, CapacityIsRoundedUpToWholeBuckets) {
   EXPECT_EQ(MakeCache(1'000'000)->capacity(), 1'000'000u);
 }
 
+TEST(TokenCacheTest, EntryCostsTheBytesTheDocumentsQuote) {
+  // README.md, man/tokend.8 and docs/design.md quote these figures.
+  EXPECT_EQ(TokenCache::BytesPerEntry(), 264u);
+  EXPECT_EQ(TokenCache::kStringBytes, 184u);
+}
+
 TEST(TokenCacheTest, TokenLengthDoesNotChangeWhatAnEntryHolds) {
   // One bucket: kWays tokens from 4 bytes to 64 KiB fill it exactly, and
   // every one of them hits, because an entry keeps the token's tag, not its
