@@ -34,11 +34,13 @@
 // UUID sub and jti, one or two aud) 120 to 160. A token whose strings do not
 // fit (see Insert()) bypasses the cache. Insert() writes, and Lookup()
 // copies, only the words the entry's lengths say are used: an entry with up
-// to 56 bytes of strings touches two of the slot's four lines. A bucket's first cache line
-// holds one 32-bit hint per slot (tag bits; 0 = empty), one CLOCK reference
-// byte per slot, the bucket's CLOCK hand, and per slot the 64-second period
-// in which its entry dies (16 bits), so that choosing a victim reads the
-// slots themselves only for entries that may be dead. Each token has two candidate
+// to 56 bytes of strings touches two of the slot's four lines.
+//
+// A bucket's first cache line holds one 32-bit hint per slot (tag bits;
+// 0 = empty), one CLOCK reference byte per slot, the bucket's CLOCK hand,
+// and per slot the 64-second period in which its entry dies (16 bits), so
+// that choosing a victim reads the slots themselves only for entries that
+// may be dead. Each token has two candidate
 // buckets chosen by independent tag bits (two-choice hashing), so a table
 // can fill close to its capacity before a bucket overflows; a lookup reads
 // the first bucket's header line and, only if the token is not there, the
