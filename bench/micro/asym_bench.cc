@@ -11,7 +11,10 @@
 //       Verifier::Verify of the whole token (split, header memo, kid,
 //       base64url, signature, payload, claims, policy), nothing cached;
 //   BM_CacheHitRs256 / BM_CacheHitHs256
-//       Validator::Validate answered from the cache.
+//       Validator::Validate answered from the cache;
+//   BM_CacheHitKubernetes
+//       the same for an RS256 ServiceAccount token as a cluster issues it
+//       (iss, sub, jti and two aud values fill most of a cache entry).
 #include <benchmark/benchmark.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -172,8 +175,26 @@ void BM_CacheHitHs256(benchmark::State& state) {
   if (!ring.ok()) std::abort();
   CacheHit(state, bench::kBenchToken, KeySet::Make(*ring, RevocationList::Empty()));
 }
+void BM_CacheHitKubernetes(benchmark::State& state) {
+  const Fixture& f = Get(Alg::kRS256);
+  static const std::string* token = [&f] {
+    const std::string header =
+        std::string(R"({"alg":"RS256","kid":")") + std::string(kBenchKid) + "\"}";
+    const std::string payload =
+        R"({"aud":["https://kubernetes.default.svc.cluster.local","vault"],"exp":4102444800,)"
+        R"("iat":1700000000,"iss":"https://kubernetes.default.svc.cluster.local",)"
+        R"("jti":"4f9c0a1e-2d3b-4c5d-8e6f-7a8b9c0d1e2f","kubernetes.io":{"namespace":"shop",)"
+        R"("node":{"name":"node-1","uid":"0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"},"pod":)"
+        R"({"name":"checkout-7d9f8b6c5-x2x4q","uid":"a1b2c3d4-e5f6-7081-92a3-b4c5d6e7f809"},)"
+        R"("serviceaccount":{"name":"checkout","uid":"11223344-5566-7788-99aa-bbccddeeff00"},)"
+        R"("warnafter":1700003000},"nbf":1700000000,"sub":"system:serviceaccount:shop:checkout"})";
+    return new std::string(*SignJws(Alg::kRS256, header, payload, f.private_key.get()));
+  }();
+  CacheHit(state, *token, f.keys);
+}
 BENCHMARK(BM_CacheHitHs256);
 BENCHMARK(BM_CacheHitRs256);
+BENCHMARK(BM_CacheHitKubernetes);
 
 }  // namespace
 }  // namespace tokend::auth

@@ -20,6 +20,7 @@
 namespace tokend::auth {
 
 using token_cache_internal::Entry;
+using token_cache_internal::kAudIsIss;
 using token_cache_internal::kEntryWords;
 
 namespace {
@@ -65,6 +66,16 @@ int64_t DeadAt(const ClaimsView& claims, int64_t leeway) {
   return dead_at;
 }
 
+// Words of Entry::strings that hold `used` bytes.
+size_t StringWords(size_t used) {
+  return std::min(kEntryWords - kStringsWord, (used + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+}
+
+// An aud value stored as a reference to the entry's iss.
+bool AudIsIss(std::string_view aud, const ClaimsView& claims) {
+  return !claims.iss.empty() && aud == claims.iss;
+}
+
 // Lays `claims` out in `e`. Returns false when the strings do not fit.
 bool Pack(const ClaimsView& claims, Entry* e) {
   constexpr size_t kMaxLen = std::numeric_limits<uint8_t>::max();
@@ -74,7 +85,11 @@ bool Pack(const ClaimsView& claims, Entry* e) {
   }
   size_t total = claims.iss.size() + claims.sub.size() + claims.jti.size();
   for (std::string_view aud : claims.aud) {
-    if (aud.size() > kMaxLen) return false;
+    if (AudIsIss(aud, claims)) {
+      total += 1;
+      continue;
+    }
+    if (aud.size() >= kAudIsIss) return false;
     total += 1 + aud.size();
   }
   if (total > TokenCache::kStringBytes) return false;
@@ -93,6 +108,10 @@ bool Pack(const ClaimsView& claims, Entry* e) {
   }
   char* aud_start = p;
   for (std::string_view aud : claims.aud) {
+    if (AudIsIss(aud, claims)) {
+      *p++ = static_cast<char>(kAudIsIss);
+      continue;
+    }
     *p++ = static_cast<char>(aud.size());
     p = std::copy(aud.begin(), aud.end(), p);
   }
@@ -121,7 +140,8 @@ static_assert(std::atomic_ref<uint16_t>::is_always_lock_free);
 static_assert(std::atomic_ref<uint8_t>::is_always_lock_free);
 
 absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& options) {
-  static_assert(sizeof(Bucket::Slot) == 192);
+  static_assert(sizeof(Bucket::Slot) == token_cache_internal::kSlotBytes);
+  static_assert(sizeof(Bucket::Slot) % 64 == 0);  // every slot starts a cache line
   static_assert(offsetof(Bucket, slot) == 64);
   static_assert(sizeof(Bucket) == 64 + kWays * sizeof(Bucket::Slot));
   if (options.max_entries == 0) {
@@ -242,7 +262,7 @@ TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint
     // used (bounded: the lengths may be torn until seq is checked).
     for (size_t i = 2; i < kStringsWord; ++i) copy_word(i);
     const size_t used = size_t{e.iss_len} + e.sub_len + e.jti_len + e.aud_bytes;
-    const size_t string_words = std::min(kEntryWords - kStringsWord, (used + 7) / 8);
+    const size_t string_words = StringWords(used);
     for (size_t i = kStringsWord; i < kStringsWord + string_words; ++i) copy_word(i);
     std::atomic_thread_fence(std::memory_order_acquire);
     if (Atomic(slot.seq).load(std::memory_order_relaxed) != seq) continue;
@@ -269,6 +289,10 @@ TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint
     for (size_t i = 0; i < e.aud_count; ++i) {
       if (p >= aud_end) return Found::kDead;
       size_t len = static_cast<uint8_t>(*p++);
+      if (len == kAudIsIss) {
+        out->aud_[i] = c.iss;
+        continue;
+      }
       if (len > static_cast<size_t>(aud_end - p)) return Found::kDead;
       out->aud_[i] = std::string_view(p, len);
       p += len;
@@ -405,9 +429,13 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
     return false;
   }
   std::atomic_thread_fence(std::memory_order_release);
+  // The words a lookup copies; the rest of the slot keeps older bytes that
+  // no lookup of this entry reads.
   uint64_t words[kEntryWords];
   std::memcpy(words, &e, sizeof(words));
-  for (size_t i = 0; i < kEntryWords; ++i) {
+  const size_t used_words =
+      kStringsWord + StringWords(size_t{e.iss_len} + e.sub_len + e.jti_len + e.aud_bytes);
+  for (size_t i = 0; i < used_words; ++i) {
     Atomic(slot.words[i]).store(words[i], std::memory_order_relaxed);
   }
   // Steering state is written while the slot is owned, so it follows the

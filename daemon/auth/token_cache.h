@@ -24,14 +24,24 @@
 // the token's length.
 //
 // Layout. The table is an array of buckets of kWays slots, each slot a fixed
-// 192 bytes: a sequence word and 23 payload words (tag, key fingerprint,
-// exp/nbf/iat, the instant the entry dies, the claims' lengths and bits,
-// and kStringBytes of iss, sub, jti and aud bytes). A token whose strings do
-// not fit (see Insert()) bypasses the cache. A bucket's first cache line
-// holds one 32-bit hint per slot (tag bits; 0 = empty), one CLOCK reference
-// byte per slot, the bucket's CLOCK hand, and per slot the 64-second period
-// in which its entry dies (16 bits), so that choosing a victim reads the
-// slots themselves only for entries that may be dead. Each token has two candidate
+// 256 bytes (four cache lines): a sequence word and 31 payload words (tag,
+// key fingerprint, exp/nbf/iat, the instant the entry dies, the claims'
+// lengths and bits, and kStringBytes = 184 of iss, sub, jti and aud bytes).
+// An aud value equal to iss is stored as a one-byte reference to it, since a
+// cluster's default audience is its issuer: a Kubernetes ServiceAccount token
+// (iss https://kubernetes.default.svc.cluster.local, sub
+// system:serviceaccount:NS:NAME, a UUID jti, aud [iss, "vault"]) needs about
+// 125 bytes, an OIDC provider's token (Keycloak, Entra ID, Auth0: a URL iss,
+// UUID sub and jti, one or two aud) 120 to 160. A token whose strings do not
+// fit (see Insert()) bypasses the cache. Insert() writes, and Lookup()
+// copies, only the words the entry's lengths say are used: an entry with up
+// to 56 bytes of strings touches two of the slot's four lines.
+//
+// A bucket's first cache line holds one 32-bit hint per slot (tag bits;
+// 0 = empty), one CLOCK reference byte per slot, the bucket's CLOCK hand,
+// and per slot the 64-second period in which its entry dies (16 bits), so
+// that choosing a victim reads the slots themselves only for entries that
+// may be dead. Each token has two candidate
 // buckets chosen by independent tag bits (two-choice hashing), so a table
 // can fill close to its capacity before a bucket overflows; a lookup reads
 // the first bucket's header line and, only if the token is not there, the
@@ -88,9 +98,16 @@ namespace tokend::auth {
 
 namespace token_cache_internal {
 
+// Bytes of one slot: its sequence word and its Entry.
+inline constexpr size_t kSlotBytes = 256;
+// Bytes of an Entry before its strings.
+inline constexpr size_t kFixedBytes = 64;
 // Bytes of iss, sub, jti and aud (each aud value preceded by its length
-// byte) one entry can hold.
-inline constexpr size_t kStringBytes = 120;
+// byte, an aud value equal to iss by kAudIsIss alone) one entry can hold:
+// what the slot leaves.
+inline constexpr size_t kStringBytes = kSlotBytes - sizeof(uint64_t) - kFixedBytes;
+// The length byte of an aud value that is the entry's iss.
+inline constexpr uint8_t kAudIsIss = 0xff;
 
 // One slot's payload, copied word by word under the slot's seqlock.
 struct Entry {
@@ -110,7 +127,11 @@ struct Entry {
   uint8_t reserved;
   char strings[kStringBytes];  // iss | sub | jti | (len, aud)...
 };
-static_assert(sizeof(Entry) % sizeof(uint64_t) == 0);
+static_assert(offsetof(Entry, strings) == kFixedBytes);
+static_assert(sizeof(Entry) == kSlotBytes - sizeof(uint64_t));
+// Every length, aud_bytes included, fits a byte, and no aud value that fits
+// has the length kAudIsIss.
+static_assert(kStringBytes < kAudIsIss);
 inline constexpr size_t kEntryWords = sizeof(Entry) / sizeof(uint64_t);
 
 }  // namespace token_cache_internal
@@ -187,10 +208,10 @@ class TokenCache {
   // fingerprint is `key_fingerprint`, with header `alg` and `claims`.
   // REQUIRES: the token's MAC verified and its claims parsed into `claims`.
   // Returns false, storing nothing, when the entry would be dead at `now`,
-  // when iss + sub + jti + the aud values (one extra byte each) exceed
-  // kStringBytes, any one of them exceeds 255 bytes or there are more than
-  // kMaxAudiences aud values (such tokens bypass the cache), or when another
-  // writer holds the chosen slot.
+  // when iss + sub + jti + the aud values (one extra byte each, an aud value
+  // equal to a non-empty iss one byte alone) exceed kStringBytes or there are
+  // more than kMaxAudiences aud values (such tokens bypass the cache), or
+  // when another writer holds the chosen slot.
   bool Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerprint, const ClaimsView& claims,
               int64_t now);
 

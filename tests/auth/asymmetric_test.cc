@@ -536,17 +536,28 @@ TEST_F(AsymmetricTest, KubernetesServiceAccountToken) {
   const std::string token = Sign(Alg::kRS256, absl::StrCat(R"({"alg":"RS256","kid":")", kid, "\"}"),
                                  payload, k.rsa.get());
   ASSERT_EQ(Check(token, "vault"), Status::kOk);
+  EXPECT_FALSE(last_.cache_hit);
   EXPECT_EQ(last_.alg, Alg::kRS256);
   EXPECT_EQ(last_.subject, "system:serviceaccount:shop:checkout");
   EXPECT_EQ(last_.exp, kNow + 3600);
   EXPECT_EQ(last_.claims_json, payload);
-  // The audience flag decides: a token for another audience is refused.
-  EXPECT_EQ(Check(token, "grafana"), Status::kAudienceMismatch);
-  // Asked again, the same answer and the same claims. (iss, sub, jti and
-  // aud of a ServiceAccount token take about 165 bytes, more than a cache
-  // entry holds (TokenCache::kStringBytes), so today it is verified anew.)
+  // Asked again, the same answer and the same claims, from the cache: iss,
+  // sub, jti and aud fit an entry, the audience that repeats the issuer as a
+  // reference to it.
   ASSERT_EQ(Check(token, "vault"), Status::kOk);
+  EXPECT_TRUE(last_.cache_hit);
+  EXPECT_EQ(last_.alg, Alg::kRS256);
+  EXPECT_EQ(last_.subject, "system:serviceaccount:shop:checkout");
+  EXPECT_EQ(last_.exp, kNow + 3600);
   EXPECT_EQ(last_.claims_json, payload);
+  ASSERT_EQ(Check(token, "https://kubernetes.default.svc.cluster.local"), Status::kOk);
+  EXPECT_TRUE(last_.cache_hit);
+  // The audience flag decides, on a hit too: a token for another audience
+  // is refused.
+  EXPECT_EQ(Check(token, "grafana"), Status::kAudienceMismatch);
+  EXPECT_TRUE(last_.cache_hit);
+  EXPECT_EQ(Check(token, "https://kubernetes.default.svc.cluster"), Status::kAudienceMismatch);
+  EXPECT_TRUE(last_.cache_hit);
 }
 
 }  // namespace

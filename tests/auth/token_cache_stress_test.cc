@@ -38,8 +38,9 @@ std::unique_ptr<TokenCache> MakeCache(size_t entries) {
   return cache.ok() ? *std::move(cache) : nullptr;
 }
 
-// Token i's claims, with lengths that vary with i so that a copy mixing
-// two entries cannot look whole.
+// Token i's claims, with lengths that vary with i (from two of a slot's
+// lines to all four) so that a copy mixing two entries cannot look whole,
+// some with an aud value that is the iss.
 struct Expected {
   std::string token;
   std::string iss, sub, jti;
@@ -55,11 +56,13 @@ struct Expected {
   explicit Expected(int i)
       : token(absl::StrCat("token-", i)),
         iss(absl::StrCat("iss-", i % 5)),
-        sub(absl::StrCat("subject-", i, "-", std::string(i % 37, 'x'))),
+        sub(absl::StrCat("subject-", i, "-", std::string(i * 13 % 101, 'x'))),
         jti(absl::StrCat("jti-", i * 7)),
         fingerprint(static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15u),
         alg(static_cast<Alg>(1 + i % 3)) {
-    for (int a = 0; a < i % 4; ++a) aud_storage.push_back(absl::StrCat("aud-", a, "-", i));
+    for (int a = 0; a < i % 4; ++a) {
+      aud_storage.push_back(a == 0 && i % 3 == 0 ? iss : absl::StrCat("aud-", a, "-", i));
+    }
     for (const std::string& a : aud_storage) aud.push_back(a);
     claims.present = kClaimExp | kClaimNbf | kClaimSub | kClaimIss | kClaimJti |
                      (i % 4 != 0 ? uint32_t{kClaimAud} : 0u);
@@ -92,6 +95,10 @@ TEST(TokenCacheStressTest, ConcurrentInsertsLookupsAndEvictionsNeverTearAnEntry)
   std::unique_ptr<TokenCache> cache = MakeCache(2 * TokenCache::kWays);
   std::deque<Expected> tokens;  // never moves its elements: their views stay valid
   for (int i = 0; i < 48; ++i) tokens.emplace_back(i);
+  for (const Expected& e : tokens) {  // every one fits an entry
+    ASSERT_TRUE(MakeCache(1)->Insert(TokenCacheKey{{1, 2}}, e.alg, e.fingerprint, e.claims, kNow))
+        << e.token;
+  }
 
   std::atomic<int> hits{0}, torn{0};
   std::vector<std::thread> threads;

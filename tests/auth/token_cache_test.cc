@@ -73,6 +73,12 @@ TEST(TokenCacheTest, CapacityIsRoundedUpToWholeBuckets) {
   EXPECT_EQ(MakeCache(1'000'000)->capacity(), 1'000'000u);
 }
 
+TEST(TokenCacheTest, EntryCostsTheBytesTheDocumentsQuote) {
+  // README.md, man/tokend.8 and docs/design.md quote these figures.
+  EXPECT_EQ(TokenCache::BytesPerEntry(), 264u);
+  EXPECT_EQ(TokenCache::kStringBytes, 184u);
+}
+
 TEST(TokenCacheTest, TokenLengthDoesNotChangeWhatAnEntryHolds) {
   // One bucket: kWays tokens from 4 bytes to 64 KiB fill it exactly, and
   // every one of them hits, because an entry keeps the token's tag, not its
@@ -201,7 +207,7 @@ TEST(TokenCacheTest, StringsBeyondTheSlotBypassTheCache) {
   std::unique_ptr<TokenCache> cache = MakeCache(64);
   CachedToken hit;
   // iss + sub + jti + (1 + aud) exactly fill the slot.
-  const std::string iss(40, 'i'), sub(40, 's'), jti(20, 'j'), aud(19, 'a');
+  const std::string iss(60, 'i'), sub(60, 's'), jti(40, 'j'), aud(23, 'a');
   std::vector<std::string_view> auds = {aud};
   ClaimsView c;
   c.present = kClaimIss | kClaimSub | kClaimJti | kClaimAud;
@@ -216,8 +222,11 @@ TEST(TokenCacheTest, StringsBeyondTheSlotBypassTheCache) {
   EXPECT_EQ(hit.claims().iss, iss);
   EXPECT_THAT(Audiences(hit.claims()), ElementsAre(aud));
 
+  EXPECT_EQ(hit.claims().sub, sub);
+  EXPECT_EQ(hit.claims().jti, jti);
+
   // One byte more does not.
-  const std::string longer_sub(41, 's');
+  const std::string longer_sub(61, 's');
   c.sub = longer_sub;
   TokenCacheKey too_big = cache->KeyOf("too-big");
   EXPECT_FALSE(cache->Insert(too_big, Alg::kHS256, 1, c, kNow));
@@ -237,6 +246,80 @@ TEST(TokenCacheTest, StringsBeyondTheSlotBypassTheCache) {
   many.pop_back();
   crowd.aud = many;
   EXPECT_TRUE(cache->Insert(cache->KeyOf("crowd"), Alg::kHS256, 1, crowd, kNow));
+}
+
+TEST(TokenCacheTest, AudienceEqualToTheIssuerCostsOneByte) {
+  std::unique_ptr<TokenCache> cache = MakeCache(64);
+  CachedToken hit;
+  // A cluster's tokens name the issuer among their audiences: stored once,
+  // it leaves room for sub, jti and the other audience. Exactly full:
+  // 150 + 30 + 1 (iss again) + 1 + 2.
+  const std::string iss = "https://" + std::string(142, 'c'), sub(30, 's'), other = "ab";
+  std::vector<std::string_view> auds = {iss, other};
+  ClaimsView c;
+  c.present = kClaimIss | kClaimSub | kClaimAud;
+  c.iss = iss;
+  c.sub = sub;
+  c.aud = auds;
+  ASSERT_EQ(iss.size() + sub.size() + 1 + 1 + other.size(), TokenCache::kStringBytes);
+  TokenCacheKey fits = cache->KeyOf("fits");
+  ASSERT_TRUE(cache->Insert(fits, Alg::kRS256, 1, c, kNow));
+  ASSERT_TRUE(cache->Lookup(fits, kNow, &hit));
+  EXPECT_EQ(hit.claims().iss, iss);
+  EXPECT_EQ(hit.claims().sub, sub);
+  EXPECT_THAT(Audiences(hit.claims()), ElementsAre(iss, other));
+
+  // One byte more does not fit.
+  const std::string longer_other = "abc";
+  auds[1] = longer_other;
+  EXPECT_FALSE(cache->Insert(cache->KeyOf("too-big"), Alg::kRS256, 1, c, kNow));
+
+  // An audience that only starts like the issuer is stored in full.
+  const std::string short_iss = iss.substr(0, 41), prefix = iss.substr(0, 40);
+  std::vector<std::string_view> near = {prefix};
+  ClaimsView n;
+  n.present = kClaimIss | kClaimAud;
+  n.iss = short_iss;
+  n.aud = near;
+  TokenCacheKey near_key = cache->KeyOf("near");
+  ASSERT_TRUE(cache->Insert(near_key, Alg::kRS256, 1, n, kNow));
+  ASSERT_TRUE(cache->Lookup(near_key, kNow, &hit));
+  EXPECT_THAT(Audiences(hit.claims()), ElementsAre(prefix));
+
+  // Without an iss an empty audience is just empty.
+  std::vector<std::string_view> empty = {"", "x"};
+  ClaimsView e;
+  e.present = kClaimAud;
+  e.aud = empty;
+  TokenCacheKey empty_key = cache->KeyOf("empty");
+  ASSERT_TRUE(cache->Insert(empty_key, Alg::kRS256, 1, e, kNow));
+  ASSERT_TRUE(cache->Lookup(empty_key, kNow, &hit));
+  EXPECT_TRUE(hit.claims().iss.empty());
+  EXPECT_THAT(Audiences(hit.claims()), ElementsAre("", "x"));
+}
+
+TEST(TokenCacheTest, ShortEntryOverALongOneReadsOnlyItsOwnStrings) {
+  // Insert() writes only the words an entry uses: the words a longer entry
+  // left behind in the slot must not show through.
+  std::unique_ptr<TokenCache> cache = MakeCache(8);
+  TokenCacheKey key = cache->KeyOf("t");
+  const std::string long_iss(100, 'L'), long_sub(80, 'M');
+  ClaimsView big;
+  big.present = kClaimIss | kClaimSub | kClaimExp;
+  big.exp = kNow + 60;
+  big.iss = long_iss;
+  big.sub = long_sub;
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 1, big, kNow));
+  FullClaims small;
+  ASSERT_TRUE(cache->Insert(key, Alg::kHS256, 2, small.view, kNow));
+  CachedToken hit;
+  ASSERT_TRUE(cache->Lookup(key, kNow, &hit));
+  EXPECT_EQ(hit.key_fingerprint(), 2u);
+  EXPECT_EQ(hit.claims().present, small.view.present);
+  EXPECT_EQ(hit.claims().iss, "https://idp.example");
+  EXPECT_EQ(hit.claims().sub, "user-42");
+  EXPECT_EQ(hit.claims().jti, "jti-0001");
+  EXPECT_THAT(Audiences(hit.claims()), ElementsAre("api.example", "web.example"));
 }
 
 TEST(TokenCacheTest, ReinsertingATokenReplacesItsEntry) {
