@@ -255,7 +255,9 @@ TEST_F(TokendBenchTest, ThreadsAndServerPidReportTheServersCpuPerRequest) {
   const std::string_view who = run["bottleneck"];
   EXPECT_TRUE(who == "server" || who == "client" || who == "neither") << who;
   EXPECT_EQ(std::string_view(run["warning"]).empty(), who == "server");
-  if (who != "server") EXPECT_THAT(err_, HasSubstr("not the bottleneck"));
+  if (who != "server") {
+    EXPECT_THAT(err_, HasSubstr("not the bottleneck"));
+  }
 }
 
 TEST_F(TokendBenchTest, AServerPidThatIsGoneIsReportedNotFatal) {
