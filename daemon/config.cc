@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <span>
+#include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -171,6 +172,25 @@ absl::Status ParseClaims(absl::string_view where, absl::string_view value, uint3
   return absl::OkStatus();
 }
 
+// A comma-separated list of JWS algorithm names, spelled as in a header.
+// "none", "apikey" and any other name are refused, naming the bad item.
+absl::Status ParseAlgorithms(absl::string_view where, absl::string_view value, auth::AlgSet* out) {
+  constexpr absl::string_view kExpected =
+      "a comma-separated list of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, "
+      "ES256, ES384, ES512, EdDSA";
+  if (value.empty()) return Invalid(where, value, kExpected);
+  auth::AlgSet algs;
+  for (absl::string_view item : absl::StrSplit(value, ',')) {
+    const auth::Alg alg = auth::AlgFromName(std::string_view(item.data(), item.size()));
+    if (alg == auth::Alg::kUnknown) {
+      return Invalid(where, value, absl::StrCat(kExpected, " (\"", item, "\" is not one)"));
+    }
+    algs.Add(alg);
+  }
+  *out = algs;
+  return absl::OkStatus();
+}
+
 using Handler = absl::Status (*)(Config* c, absl::string_view where, absl::string_view v);
 
 struct Flag {
@@ -298,6 +318,10 @@ constexpr Flag kFlags[] = {
     {"require-claims", true,
      [](Config* c, absl::string_view w, absl::string_view v) {
        return ParseClaims(w, v, &c->required_claims);
+     }},
+    {"algorithms", true,
+     [](Config* c, absl::string_view w, absl::string_view v) {
+       return ParseAlgorithms(w, v, &c->allowed_algs);
      }},
     {"help", false,
      [](Config* c, absl::string_view, absl::string_view) {
@@ -435,7 +459,7 @@ absl::StatusOr<Config> ParseConfig(int argc, char** argv, const EnvLookup& env) 
 std::string Usage() {
   return R"(Usage: tokend --keys PATH [options]
 
-Validates HMAC JWTs (HS256/384/512) for local processes over a Unix socket.
+Validates JWTs (HS*, RS*, PS*, ES*, EdDSA) for local processes over a Unix socket.
 
   --socket PATH            protocol socket (default /run/tokend/tokend.sock;
                            ignored when systemd passes a socket)
@@ -471,6 +495,9 @@ Validates HMAC JWTs (HS256/384/512) for local processes over a Unix socket.
   --poll-interval SECONDS  backstop poll of the keys (default 10, 0 = off)
   --require-claims LIST    claims every token must have (default exp;
                            any of exp,nbf,iat,iss,sub,aud,jti, or none)
+  --algorithms LIST        JWS algorithms accepted (default all: HS256,HS384,
+                           HS512,RS256,RS384,RS512,PS256,PS384,PS512,ES256,
+                           ES384,ES512,EdDSA); others are ALG_NOT_ALLOWED
   --help                   print this text
   --version                print the version
 

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/auth/status.h"
 
 namespace tokend {
 
@@ -100,6 +101,10 @@ struct Config {
   // --require-claims LIST: comma-separated claim names (exp, nbf, iat, iss,
   // sub, aud, jti) as auth::ClaimBit values; "" or "none" = none.
   uint32_t required_claims = 1;  // auth::kClaimExp
+  // --algorithms LIST: comma-separated JWS algorithm names (RS256, ES256,
+  // EdDSA, HS256, ...) accepted in a token's header; default every one, each
+  // key still serving only its own.
+  auth::AlgSet allowed_algs = auth::AlgSet::All();
   // --help / --version: print and exit 0; nothing else is validated
   // (except that the command line itself parses).
   bool help = false;

@@ -58,6 +58,7 @@ auth::Policy PolicyFrom(const Config& config) {
   policy.leeway_seconds = config.leeway_seconds;
   policy.max_token_bytes = config.max_token_bytes;
   policy.required_claims = config.required_claims;
+  policy.allowed_algs = config.allowed_algs;
   return policy;
 }
 

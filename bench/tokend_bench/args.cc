@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "daemon/auth/status.h"
 
 namespace tokend::bench {
 namespace {
@@ -32,6 +33,7 @@ struct RunFlags {
   std::optional<double> rate;
   std::optional<std::string> tokens_file;
   std::optional<std::string> mint_key_file;
+  std::optional<std::string> alg;
   std::optional<std::string> kid;
   std::optional<size_t> unique;
   std::optional<double> invalid_ratio;
@@ -106,6 +108,13 @@ absl::Status SetRunFlag(absl::string_view name, absl::string_view flag, absl::st
   } else if (name == "mint") {
     if (value.empty()) return Bad(flag, value, "a key file");
     f->mint_key_file = std::string(value);
+  } else if (name == "alg") {
+    if (auth::AlgFromName(std::string_view(value.data(), value.size())) == auth::Alg::kUnknown) {
+      return Bad(flag, value,
+                 "a JWS alg: HS256..HS512, RS256..RS512, PS256..PS512, "
+                 "ES256..ES512 or EdDSA");
+    }
+    f->alg = std::string(value);
   } else if (name == "kid") {
     f->kid = std::string(value);
   } else if (name == "unique") {
@@ -155,6 +164,7 @@ RunFlags Overlay(const RunFlags& base, const RunFlags& over) {
     r.mint_key_file = over.mint_key_file;
     r.tokens_file.reset();
   }
+  if (over.alg) r.alg = over.alg;
   if (over.kid) r.kid = over.kid;
   if (over.unique) r.unique = over.unique;
   if (over.invalid_ratio) r.invalid_ratio = over.invalid_ratio;
@@ -177,6 +187,7 @@ absl::StatusOr<RunSpec> Finish(const RunFlags& f, std::string label, absl::strin
   s.rate = f.rate.value_or(0);
   s.tokens_file = f.tokens_file.value_or("");
   s.mint_key_file = f.mint_key_file.value_or("");
+  s.alg = f.alg.value_or("");
   s.kid = f.kid.value_or("");
   s.unique = f.unique.value_or(1);
   s.invalid_ratio = f.invalid_ratio.value_or(0);
@@ -191,8 +202,9 @@ absl::StatusOr<RunSpec> Finish(const RunFlags& f, std::string label, absl::strin
     return InvalidArgumentError(absl::StrCat(
         where, "--op validate needs tokens: --tokens FILE or --mint KEYFILE [--unique K]"));
   }
-  if (f.kid && s.mint_key_file.empty()) {
-    return InvalidArgumentError(absl::StrCat(where, "--kid applies only with --mint"));
+  if ((f.kid || f.alg) && s.mint_key_file.empty()) {
+    return InvalidArgumentError(
+        absl::StrCat(where, f.kid ? "--kid" : "--alg", " applies only with --mint"));
   }
   if (f.server_cores && s.server_pids.empty()) {
     return InvalidArgumentError(
@@ -264,8 +276,8 @@ absl::Status AddCompareSpec(absl::string_view spec, const RunFlags& base,
         SetRunFlag(key, absl::StrCat("--compare ", label, " ", key), kv.substr(eq + 1), &over);
     if (absl::IsNotFound(st)) {
       return Bad(absl::StrCat("--compare ", label), key,
-                 "one of op, socket, connections, depth, rate, tokens, mint, kid, unique, "
-                 "invalid-ratio, audience, server-pid, server-cores");
+                 "one of op, socket, connections, depth, rate, tokens, mint, alg, kid, "
+                 "unique, invalid-ratio, audience, server-pid, server-cores");
     }
     if (!st.ok()) return st;
   }
@@ -409,7 +421,10 @@ Load (closed loop unless --rate is given):
 Tokens (--op validate):
   --tokens FILE          tokens to send, one a line, cycled
   --mint KEYFILE         mint tokens signed with this key file (any form the
-                         daemon loads: raw, .b64, JWK Set)
+                         daemon loads: raw, .b64, JWK Set; or a private key
+                         PEM from tokenctl keygen, for RS/PS/ES/EdDSA)
+  --alg ALG              alg of minted tokens (default: the key's own, HS256
+                         for a secret, RS256 for an RSA key)
   --kid KID              kid of minted tokens (default: the key's own)
   --unique K             distinct minted tokens, cycled (default 1); fewer
                          than the daemon's cache holds: hits; many more:
@@ -439,7 +454,7 @@ Compare and output:
                          print their ratios to the first. SPEC: a list of
                          presets, e.g. ping,validate-hit,validate-miss, or one
                          LABEL:key=value,... run (keys: op socket connections
-                         depth rate tokens mint kid unique invalid-ratio
+                         depth rate tokens mint alg kid unique invalid-ratio
                          audience server-pid server-cores; several pids
                          joined by '+'). Presets: ping; validate (as the flags
                          say); validate-hit (--unique 16); validate-miss

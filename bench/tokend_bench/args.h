@@ -9,7 +9,7 @@
 //   tokend-bench --socket PATH [--op ping|validate]
 //                [--connections N] [--depth D] [--threads T]
 //                [--duration SECONDS] [--warmup SECONDS] [--rate R]
-//                [--tokens FILE | --mint KEYFILE [--kid KID] [--unique K]]
+//                [--tokens FILE | --mint KEYFILE [--alg ALG] [--kid KID] [--unique K]]
 //                [--invalid-ratio X] [--audience AUD]
 //                [--server-pid PID[,PID...]]... [--server-cores N]
 //                [--compare SPEC]... [--json] [--plot FILE.svg]
@@ -19,10 +19,11 @@
 // either a comma-separated list of preset names (ping, validate,
 // validate-hit, validate-miss, validate-invalid) or one labelled run,
 // `LABEL:key=value,key=value`, whose keys are the run flags without their
-// dashes (op, socket, connections, depth, rate, tokens, mint, kid, unique,
-// invalid-ratio, audience, server-pid, server-cores; in a spec, several
-// server pids are joined by '+'); what a spec does not set comes from the
-// flags.
+// dashes (op, socket, connections, depth, rate, tokens, mint, alg, kid,
+// unique, invalid-ratio, audience, server-pid, server-cores; in a spec,
+// several server pids are joined by '+'); what a spec does not set comes
+// from the flags. --mint takes any key the daemon loads, or a private key
+// PEM (`tokenctl keygen`) to mint RS/PS/ES/EdDSA tokens; --alg picks the alg.
 #ifndef TOKEND_BENCH_TOKEND_BENCH_ARGS_H_
 #define TOKEND_BENCH_TOKEND_BENCH_ARGS_H_
 
@@ -51,6 +52,7 @@ struct RunSpec {
   double rate = 0;            // requests per second over all connections; 0 = closed loop
   std::string tokens_file;    // one token a line
   std::string mint_key_file;  // or: mint `unique` tokens signed with this key
+  std::string alg;            // alg of minted tokens (a JWS name); empty = the key's own
   std::string kid;            // kid of minted tokens; empty = the key's own
   size_t unique = 1;          // distinct minted tokens
   double invalid_ratio = 0;   // share of requests whose token is tampered with

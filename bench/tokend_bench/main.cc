@@ -41,8 +41,8 @@ class TokenSets {
   absl::StatusOr<const std::vector<std::string>*> For(const RunSpec& spec) {
     if (spec.op == Op::kPing) return &empty_;
     const std::string key = spec.tokens_file.empty()
-                                ? absl::StrCat("mint\n", spec.mint_key_file, "\n", spec.kid, "\n",
-                                               spec.unique, "\n", spec.audience)
+                                ? absl::StrCat("mint\n", spec.mint_key_file, "\n", spec.alg, "\n",
+                                               spec.kid, "\n", spec.unique, "\n", spec.audience)
                                 : absl::StrCat("file\n", spec.tokens_file);
     auto it = sets_.find(key);
     if (it != sets_.end()) return &it->second;
@@ -52,6 +52,7 @@ class TokenSets {
     } else {
       MintOptions m;
       m.key_file = spec.mint_key_file;
+      m.alg = spec.alg;
       m.kid = spec.kid;
       m.count = spec.unique;
       m.audience = spec.audience;

@@ -15,6 +15,7 @@
 #include "protocol/codec.h"
 #include "protocol/codes.h"
 #include "tools/minter/minter.h"
+#include "tools/minter/signer.h"
 
 namespace tokend::bench {
 namespace {
@@ -30,6 +31,51 @@ void SetRequestId(std::string* out, size_t frame_start, uint32_t id) {
 }
 
 char OtherBase64UrlChar(char c) { return c == 'A' ? 'B' : 'A'; }
+
+// `path` without its directory and its last extension (tokenctl's default
+// kid for a private key: keygen names the public key's kid the same way).
+std::string Stem(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  const size_t dot = name.rfind('.');
+  return std::string(dot == std::string_view::npos || dot == 0 ? name : name.substr(0, dot));
+}
+
+// The payload of minted token `i`.
+std::string Payload(const MintOptions& options, size_t i) {
+  const std::string aud =
+      options.audience.empty() ? "" : absl::StrCat(",\"aud\":", auth::JsonQuote(options.audience));
+  return absl::StrCat("{\"iss\":\"tokend-bench\",\"sub\":\"bench-user-", i, "\"", aud,
+                      ",\"iat\":", options.now, ",\"exp\":", options.now + options.ttl_seconds,
+                      ",\"jti\":\"bench-", i, "\"}");
+}
+
+absl::Status MintError(const MintOptions& options, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat("--mint ", options.key_file, ": ", message));
+}
+
+// Tokens signed with the private key PEM `pem` (RS/PS/ES/EdDSA).
+absl::StatusOr<std::vector<std::string>> MintWithPrivateKey(const MintOptions& options,
+                                                            std::string_view pem) {
+  absl::StatusOr<auth::PkeyPtr> key = auth::ReadPrivateKeyPem(pem);
+  if (!key.ok()) return MintError(options, key.status().message());
+  const auth::Alg alg =
+      options.alg.empty() ? auth::DefaultAlgFor(key->get()) : auth::AlgFromName(options.alg);
+  if (auth::FamilyOf(alg) == auth::AlgFamily::kHmac || alg == auth::Alg::kUnknown) {
+    return MintError(options,
+                     absl::StrCat("--alg ", options.alg, " cannot sign with a private key"));
+  }
+  const std::string header =
+      auth::JwtHeaderJson(alg, options.kid.empty() ? Stem(options.key_file) : options.kid);
+  std::vector<std::string> tokens;
+  tokens.reserve(options.count);
+  for (size_t i = 0; i < options.count; ++i) {
+    absl::StatusOr<std::string> token = auth::SignJws(alg, header, Payload(options, i), key->get());
+    if (!token.ok()) return MintError(options, token.status().message());
+    tokens.push_back(*std::move(token));
+  }
+  return tokens;
+}
 
 }  // namespace
 
@@ -81,23 +127,40 @@ absl::StatusOr<std::vector<std::string>> LoadTokens(const std::string& path) {
 }
 
 absl::StatusOr<std::vector<std::string>> MintTokens(const MintOptions& options) {
+  {
+    // A private key PEM is never a daemon key file: sign with it.
+    std::ifstream in(options.key_file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (in.is_open() && ss.str().find("PRIVATE KEY-----") != std::string::npos) {
+      return MintWithPrivateKey(options, ss.str());
+    }
+  }
   absl::StatusOr<auth::KeyMaterial> key = auth::ReadKeyFile(options.key_file, options.kid);
   if (!key.ok()) {
     return absl::Status(key.status().code(),
                         absl::StrCat("--mint ", options.key_file, ": ", key.status().message()));
   }
-  const auth::Alg alg = key->bound_alg == auth::Alg::kUnknown ? auth::Alg::kHS256 : key->bound_alg;
+  if (key->public_key != nullptr) {
+    return MintError(options, "a public key cannot sign: give the private key PEM");
+  }
+  auth::Alg alg = key->bound_alg == auth::Alg::kUnknown ? auth::Alg::kHS256 : key->bound_alg;
+  if (!options.alg.empty()) {
+    const auth::Alg wanted = auth::AlgFromName(options.alg);
+    if (auth::FamilyOf(wanted) != auth::AlgFamily::kHmac ||
+        (key->bound_alg != auth::Alg::kUnknown && wanted != key->bound_alg)) {
+      const std::string_view own = auth::AlgName(alg);
+      return MintError(options, absl::StrCat("--alg ", options.alg, " cannot sign with this key (",
+                                             absl::string_view(own.data(), own.size()), ")"));
+    }
+    alg = wanted;
+  }
   const std::string kid = options.kid.empty() ? key->kid : options.kid;
   const std::string header = auth::JwtHeaderJson(alg, kid);
-  const std::string aud =
-      options.audience.empty() ? "" : absl::StrCat(",\"aud\":", auth::JsonQuote(options.audience));
   std::vector<std::string> tokens;
   tokens.reserve(options.count);
   for (size_t i = 0; i < options.count; ++i) {
-    const std::string payload = absl::StrCat(
-        "{\"iss\":\"tokend-bench\",\"sub\":\"bench-user-", i, "\"", aud, ",\"iat\":", options.now,
-        ",\"exp\":", options.now + options.ttl_seconds, ",\"jti\":\"bench-", i, "\"}");
-    tokens.push_back(auth::MintToken(alg, header, payload, key->secret.span()));
+    tokens.push_back(auth::MintToken(alg, header, Payload(options, i), key->secret.span()));
   }
   return tokens;
 }

@@ -4,8 +4,9 @@
 // The requests a run sends: PINGs, or VALIDATEs cycling through a set of
 // tokens read from a file or minted with a key file (tokend::minter and
 // ReadKeyFile, so the key is read exactly as the daemon reads it), a share
-// of them with a tampered signature. Each request frame is built once, up
-// front; sending one copies it and writes the request id in.
+// of them with a tampered signature. A private key PEM (tokenctl keygen)
+// mints RS/PS/ES/EdDSA tokens with tools/minter/signer.h instead. Each request frame is built once,
+// up front; sending one copies it and writes the request id in.
 //
 // Thread-safety: a Workload is immutable once made; any number of runner
 // threads share it by const reference. Ownership: it owns its frames.
@@ -50,7 +51,10 @@ absl::StatusOr<std::vector<std::string>> LoadTokens(const std::string& path);
 
 struct MintOptions {
   std::string key_file;
-  std::string kid;  // empty: the key's own kid (its file name, or the JWK's)
+  std::string alg;  // a JWS alg name; empty: the key's bound alg, HS256, or
+                    // a private key's default (RS256, its curve's ES, EdDSA)
+  std::string kid;  // empty: the key's own kid (its file name, or the JWK's;
+                    // a private key's file name without its extension)
   size_t count = 1;
   std::string audience;  // empty: no aud claim
   int64_t now = 0;       // iat; exp is now + ttl_seconds
@@ -60,8 +64,13 @@ struct MintOptions {
 // MintTokens()
 //
 // `count` distinct tokens (each its own sub and jti) signed with the key
-// in `key_file`, by the key's bound algorithm or HS256. Fails when the key
-// file cannot be read; never puts key bytes in the message.
+// in `key_file` under `alg`. A file holding a PEM private key is signed
+// with (tokenctl mint --key does the same; an RSA signature costs about a
+// millisecond, so many unique RSA tokens take a while); any other file is
+// read as the daemon reads a key. Fails when the key file cannot be read,
+// or when `alg` is unknown or not one the key can sign (an HS alg needs a
+// secret, the others the matching private key; a secret bound to one alg
+// signs only that one); never puts key bytes in the message.
 absl::StatusOr<std::vector<std::string>> MintTokens(const MintOptions& options);
 
 // TamperSignature()

@@ -155,9 +155,10 @@ HeaderParser::~HeaderParser() = default;
 
 Status HeaderParser::Parse(std::string_view header_b64, AlgSet allowed, const JoseHeader** out) {
   const auto verdict = [&](const Impl::Slot& slot) {
+    // The header parsed: the caller may report its alg whatever the answer.
+    *out = &slot.parsed.header;
     if (!allowed.Contains(slot.parsed.header.alg)) return Status::kAlgNotAllowed;
     if (slot.parsed.unsupported) return Status::kUnsupportedHeader;
-    *out = &slot.parsed.header;
     return Status::kOk;
   };
   // The memo: the same bytes always parse the same way, so a header seen

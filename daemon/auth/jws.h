@@ -57,7 +57,11 @@ class HeaderParser {
   // kUnsupportedHeader (`crit`, `b64`, `jku`, `x5u`, `jwk`, `x5c`, `cty` of
   // JWT in any case, or the JWE parameters enc, zip, epk, apu, apv, iv,
   // tag, p2s, p2c). When several apply, that order decides. Other members
-  // are ignored. The pointer stays valid until the next call.
+  // are ignored. *out is also filled when the header parsed but its known
+  // alg is not in `allowed` (kAlgNotAllowed) or it carries an unsupported
+  // parameter (kUnsupportedHeader), so that the caller can report the alg;
+  // it is left alone on every other failure. The pointer stays valid until
+  // the next call.
   Status Parse(std::string_view header_b64, AlgSet allowed, const JoseHeader** out);
 
  private:

@@ -68,7 +68,11 @@ ValidationResult Validator::Validate(std::string_view token, std::string_view au
   if (cache_ != nullptr) {
     key = KeyFor(token);
     // An entry whose key was removed or replaced answers nothing: the full
-    // check below then says what the current keys make of the token.
+    // check below then says what the current keys make of the token. The
+    // entry's alg is not tested against policy_.allowed_algs again: it was
+    // when the token was inserted, the cache lives no longer than this
+    // process, and every Validator sharing it shares one Policy, fixed at
+    // startup (--algorithms), so the set cannot have narrowed since.
     if (cache_->Lookup(key, now, &hit_) && keys.keys->Contains(hit_.key_fingerprint()) &&
         AnswerFromCache(token, audience, want_claims, keys, now, &out)) {
       return out;

@@ -52,6 +52,9 @@ Status Verifier::VerifyJws(std::string_view token, const Keyring& keys, VerifyRe
   const JoseHeader* header = nullptr;
   if (Status s = header_parser_.Parse(segs.header, policy_.allowed_algs, &header);
       s != Status::kOk) {
+    // docs/protocol.md: the response names the header's alg once it parsed
+    // (an alg outside --algorithms, an unsupported parameter).
+    if (header != nullptr) out->alg = header->alg;
     return s;
   }
   const Alg alg = header->alg;

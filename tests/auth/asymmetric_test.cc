@@ -168,6 +168,75 @@ TEST_F(AsymmetricTest, EveryAlgorithmVerifiesWithItsKeyType) {
   }
 }
 
+// --algorithms: a token whose header alg is outside the policy's set is
+// ALG_NOT_ALLOWED even though a loaded key serves it, on a cold cache and
+// after the same token verified under a wider policy.
+TEST_F(AsymmetricTest, AlgorithmsOutsideThePolicyAreRefused) {
+  const Keys& k = TestKeys();
+  Write("idp.jwks", Jwks({Jwk(k.rsa.get(), "rsa"), Jwk(k.p256.get(), "p256")}));
+  Reload();
+  const std::string rs256 = Sign(Alg::kRS256, Header(Alg::kRS256, "rsa"), Claims(), k.rsa.get());
+  const std::string es256 = Sign(Alg::kES256, Header(Alg::kES256, "p256"), Claims(), k.p256.get());
+  ASSERT_EQ(Check(rs256), Status::kOk);  // the fixture allows every alg
+
+  Policy only_es256;
+  only_es256.allowed_algs = AlgSet();
+  only_es256.allowed_algs.Add(Alg::kES256);
+  Validator es_validator(only_es256, publisher_, nullptr);
+  for (int round = 0; round < 2; ++round) {
+    ValidationResult r = es_validator.Validate(rs256, "", false, kNow);
+    EXPECT_EQ(r.status, Status::kAlgNotAllowed);
+    EXPECT_EQ(r.alg, Alg::kRS256);
+    EXPECT_EQ(es_validator.Validate(es256, "", false, kNow).status, Status::kOk);
+  }
+
+  Policy rs256_too = only_es256;
+  rs256_too.allowed_algs.Add(Alg::kRS256);
+  std::unique_ptr<TokenCache> cache = [] {
+    TokenCache::Options options;
+    options.max_entries = 64;
+    return *TokenCache::Create(options);
+  }();
+  Validator both(rs256_too, publisher_, cache.get());
+  EXPECT_EQ(both.Validate(rs256, "", false, kNow).status, Status::kOk);
+  ValidationResult hit = both.Validate(rs256, "", false, kNow);
+  EXPECT_EQ(hit.status, Status::kOk);
+  EXPECT_TRUE(hit.cache_hit);
+  EXPECT_EQ(both.Validate(es256, "", false, kNow).status, Status::kOk);
+}
+
+// Each asymmetric alg allowed alone: its token passes, every other refused.
+TEST_F(AsymmetricTest, EachAlgorithmAloneAdmitsOnlyItself) {
+  const Keys& k = TestKeys();
+  Write("idp.jwks",
+        Jwks({Jwk(k.rsa.get(), "rsa"), Jwk(k.p256.get(), "p256"), Jwk(k.p384.get(), "p384"),
+              Jwk(k.p521.get(), "p521"), Jwk(k.ed.get(), "ed")}));
+  Reload();
+  const std::map<Alg, std::pair<std::string, EVP_PKEY*>> keys = {
+      {Alg::kRS256, {"rsa", k.rsa.get()}},   {Alg::kRS384, {"rsa", k.rsa.get()}},
+      {Alg::kRS512, {"rsa", k.rsa.get()}},   {Alg::kPS256, {"rsa", k.rsa.get()}},
+      {Alg::kPS384, {"rsa", k.rsa.get()}},   {Alg::kPS512, {"rsa", k.rsa.get()}},
+      {Alg::kES256, {"p256", k.p256.get()}}, {Alg::kES384, {"p384", k.p384.get()}},
+      {Alg::kES512, {"p521", k.p521.get()}}, {Alg::kEdDSA, {"ed", k.ed.get()}},
+  };
+  std::map<Alg, std::string> tokens;
+  for (const auto& [alg, key] : keys) {
+    tokens[alg] = Sign(alg, Header(alg, key.first), Claims(), key.second);
+  }
+  for (const auto& [allowed, unused] : keys) {
+    SCOPED_TRACE(AlgName(allowed));
+    Policy policy;
+    policy.allowed_algs = AlgSet();
+    policy.allowed_algs.Add(allowed);
+    Validator validator(policy, publisher_, nullptr);
+    for (const auto& [alg, token] : tokens) {
+      EXPECT_EQ(validator.Validate(token, "", false, kNow).status,
+                alg == allowed ? Status::kOk : Status::kAlgNotAllowed)
+          << AlgName(alg);
+    }
+  }
+}
+
 TEST_F(AsymmetricTest, PemPublicKeyAndCertificateFiles) {
   const Keys& k = TestKeys();
   Write("signer.pem", *PublicKeyPem(k.p384.get()));

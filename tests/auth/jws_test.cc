@@ -140,6 +140,16 @@ TEST(HeaderParserTest, RefusesHmacAlgNotInAllowedSet) {
   // The same bytes, now answered from the memo, with another allowed set.
   EXPECT_EQ(ParseJson(p, R"({"alg":"HS384"})", kAll), Status::kOk);
   EXPECT_EQ(ParseJson(p, R"({"alg":"HS256"})", AlgSet()), Status::kAlgNotAllowed);
+  // A refused but parsed header still names its alg, fresh and from the memo.
+  for (int round = 0; round < 2; ++round) {
+    const JoseHeader* h = nullptr;
+    EXPECT_EQ(ParseJson(p, R"({"alg":"RS256","kid":"k"})", only256, &h), Status::kAlgNotAllowed);
+    ASSERT_NE(h, nullptr);
+    EXPECT_EQ(h->alg, Alg::kRS256);
+  }
+  const JoseHeader* none = nullptr;
+  EXPECT_EQ(ParseJson(p, R"({"alg":"none"})", kAll, &none), Status::kAlgNotAllowed);
+  EXPECT_EQ(none, nullptr);
 }
 
 TEST(HeaderParserTest, RefusesUnsupportedParameters) {

@@ -217,6 +217,48 @@ TEST(ArgsTest, ServerPidsAreRepeatableListsAndReachEveryRun) {
               HasSubstr("only with --server-pid"));
 }
 
+TEST(ArgsTest, AlgChoosesTheMintedAlgorithmAndNeedsMint) {
+  absl::StatusOr<BenchOptions> o =
+      Parse({"--socket", "/s", "--op", "validate", "--mint", "/k/rsa.key", "--alg", "PS384"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->runs[0].mint_key_file, "/k/rsa.key");
+  EXPECT_EQ(o->runs[0].alg, "PS384");
+  for (const char* alg : {"HS256", "RS256", "PS512", "ES256", "ES512", "EdDSA"}) {
+    absl::StatusOr<BenchOptions> each =
+        Parse({"--socket", "/s", "--op", "validate", "--mint", "/k", "--alg", alg});
+    ASSERT_TRUE(each.ok()) << alg << ": " << each.status();
+    EXPECT_EQ(each->runs[0].alg, alg);
+  }
+  // Default: empty, the key's own.
+  absl::StatusOr<BenchOptions> plain =
+      Parse({"--socket", "/s", "--op", "validate", "--mint", "/k"});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->runs[0].alg, "");
+
+  for (const char* bad : {"rs256", "none", "apikey", "ES256K", ""}) {
+    EXPECT_THAT(Error({"--socket", "/s", "--op", "validate", "--mint", "/k", "--alg", bad}),
+                HasSubstr("--alg: got '" + std::string(bad) + "', expected a JWS alg"))
+        << bad;
+  }
+  EXPECT_THAT(Error({"--socket", "/s", "--op", "validate", "--tokens", "t", "--alg", "RS256"}),
+              HasSubstr("--alg applies only with --mint"));
+}
+
+TEST(ArgsTest, CompareRunsInheritOrSetTheAlg) {
+  absl::StatusOr<BenchOptions> o =
+      Parse({"--socket", "/s", "--mint", "/k/ec.key", "--alg", "ES256", "--compare",
+             "ping,validate-hit", "--compare", "rsa:op=validate,mint=/k/rsa.key,alg=RS256"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  ASSERT_EQ(o->runs.size(), 3u);
+  EXPECT_EQ(o->runs[1].alg, "ES256");
+  EXPECT_EQ(o->runs[1].mint_key_file, "/k/ec.key");
+  EXPECT_EQ(o->runs[2].alg, "RS256");
+  EXPECT_EQ(o->runs[2].mint_key_file, "/k/rsa.key");
+  EXPECT_THAT(Error({"--socket", "/s", "--mint", "/k", "--compare", "x:op=validate,alg=HS1"}),
+              HasSubstr("--compare x alg: got 'HS1'"));
+  EXPECT_THAT(Usage(), HasSubstr("--alg ALG"));
+}
+
 TEST(ArgsTest, HelpNeedsNothingElse) {
   absl::StatusOr<BenchOptions> o = Parse({"--help"});
   ASSERT_TRUE(o.ok()) << o.status();

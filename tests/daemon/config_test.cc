@@ -64,6 +64,7 @@ TEST(ConfigTest, DefaultsMatchTheDesign) {
   EXPECT_EQ(c->write_stall_timeout_seconds, 30);
   EXPECT_EQ(c->poll_interval_seconds, 10);
   EXPECT_EQ(c->required_claims, static_cast<uint32_t>(auth::kClaimExp));
+  EXPECT_EQ(c->allowed_algs, auth::AlgSet::All());
   EXPECT_FALSE(c->help);
   EXPECT_FALSE(c->version);
 }
@@ -112,6 +113,8 @@ TEST(ConfigTest, EveryFlagTakesASeparateValue) {
       "0",
       "--require-claims",
       "exp,sub,aud",
+      "--algorithms",
+      "ES256",
   });
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->socket_path, "/tmp/t.sock");
@@ -136,6 +139,9 @@ TEST(ConfigTest, EveryFlagTakesASeparateValue) {
   EXPECT_EQ(c->poll_interval_seconds, 0);
   EXPECT_EQ(c->required_claims,
             static_cast<uint32_t>(auth::kClaimExp | auth::kClaimSub | auth::kClaimAud));
+  auth::AlgSet es256;
+  es256.Add(auth::Alg::kES256);
+  EXPECT_EQ(c->allowed_algs, es256);
 }
 
 TEST(ConfigTest, EqualsFormIsTheSameAsSeparateValue) {
@@ -190,6 +196,42 @@ TEST(ConfigTest, RequireClaimsNoneOrEmptyMeansNone) {
   EXPECT_EQ(all->required_claims, 0x7fu);
 }
 
+TEST(ConfigTest, AlgorithmsListsExactlyTheAcceptedAlgorithms) {
+  absl::StatusOr<Config> c = Parse({"--keys", "/k", "--algorithms", "RS256,ES256,EdDSA,RS256"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  for (int i = 1; i < static_cast<int>(auth::kAlgCount); ++i) {
+    const auth::Alg alg = static_cast<auth::Alg>(i);
+    const bool listed =
+        alg == auth::Alg::kRS256 || alg == auth::Alg::kES256 || alg == auth::Alg::kEdDSA;
+    EXPECT_EQ(c->allowed_algs.Contains(alg), listed) << auth::AlgName(alg);
+  }
+  // Every JWS name the protocol knows is accepted; the full list is the default.
+  absl::StatusOr<Config> all = Parse({"--keys", "/k",
+                                      "--algorithms=HS256,HS384,HS512,RS256,RS384,RS512,PS256,"
+                                      "PS384,PS512,ES256,ES384,ES512,EdDSA"});
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->allowed_algs, auth::AlgSet::All());
+  // The config file's form: a variable of tokend.conf, used when the flag is absent.
+  absl::StatusOr<Config> env = Parse({"--keys", "/k"}, {{"TOKEND_ALGORITHMS", "HS512"}});
+  ASSERT_TRUE(env.ok()) << env.status();
+  auth::AlgSet hs512;
+  hs512.Add(auth::Alg::kHS512);
+  EXPECT_EQ(env->allowed_algs, hs512);
+}
+
+TEST(ConfigTest, AnUnknownAlgorithmIsAStartupErrorNamingIt) {
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--algorithms", "RS256,ES256K,EdDSA"}),
+              HasSubstr("invalid value \"RS256,ES256K,EdDSA\" for --algorithms: expected a "
+                        "comma-separated list of HS256, HS384, HS512, RS256"));
+  EXPECT_THAT(ErrorOf({"--keys", "/k", "--algorithms", "RS256,ES256K,EdDSA"}),
+              HasSubstr("(\"ES256K\" is not one)"));
+  absl::StatusOr<Config> env = Parse({"--keys", "/k"}, {{"TOKEND_ALGORITHMS", "none"}});
+  ASSERT_FALSE(env.ok());
+  EXPECT_THAT(env.status().message(),
+              HasSubstr("for environment variable TOKEND_ALGORITHMS: expected"));
+  EXPECT_THAT(env.status().message(), HasSubstr("(\"none\" is not one)"));
+}
+
 TEST(ConfigTest, KeysIsRequired) {
   EXPECT_THAT(ErrorOf({}), HasSubstr("--keys is required"));
   EXPECT_THAT(ErrorOf({"--socket", "/tmp/x"}), HasSubstr("--keys is required"));
@@ -233,6 +275,7 @@ TEST(ConfigTest, UsageMentionsEveryFlag) {
                            "--write-stall-timeout",
                            "--poll-interval",
                            "--require-claims",
+                           "--algorithms",
                            "--help",
                            "--version"}) {
     EXPECT_THAT(usage, HasSubstr(flag));
@@ -325,7 +368,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadValue{"poll-interval", "10s", "from 0 to 86400"},
         BadValue{"require-claims", "exp,foo", "exp, nbf, iat, iss, sub, aud, jti"},
         BadValue{"require-claims", "exp,", "exp, nbf, iat, iss, sub, aud, jti"},
-        BadValue{"require-claims", "EXP", "exp, nbf, iat, iss, sub, aud, jti"}));
+        BadValue{"require-claims", "EXP", "exp, nbf, iat, iss, sub, aud, jti"},
+        BadValue{"algorithms", "", "a comma-separated list of HS256"},
+        BadValue{"algorithms", "RS256,", "(\"\" is not one)"},
+        BadValue{"algorithms", "rs256", "(\"rs256\" is not one)"},
+        BadValue{"algorithms", "none", "(\"none\" is not one)"},
+        BadValue{"algorithms", "apikey", "(\"apikey\" is not one)"},
+        BadValue{"algorithms", "ES256 ,EdDSA", "(\"ES256 \" is not one)"}));
 
 TEST(ConfigTest, TheBadValueNamesTheSubItemOfAList) {
   EXPECT_THAT(ErrorOf({"--keys", "/k", "--allow-uid", "0,nobody-tokend-x"}),

@@ -37,11 +37,11 @@ std::string Claims(int64_t exp_offset, const std::string& sub = "alice",
 class GrpcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    key_ = RandomKey();
+    key_ = RandomKey(64);  // long enough for HS512, which --algorithms leaves out
     daemon_.WriteKey("k1", key_);
-    ASSERT_TRUE(
-        daemon_.Start({"--audience", "api", "--audience", "billing", "--grpc-socket", grpc_socket(),
-                       "--admin-socket", admin_socket(), "--socket-mode", "0600"}));
+    ASSERT_TRUE(daemon_.Start({"--audience", "api", "--audience", "billing", "--grpc-socket",
+                               grpc_socket(), "--admin-socket", admin_socket(), "--socket-mode",
+                               "0600", "--algorithms", "HS256"}));
     ASSERT_TRUE(daemon_.WaitReady()) << daemon_.Log();
     channel_ = grpc::CreateChannel("unix:" + grpc_socket(), grpc::InsecureChannelCredentials());
     stub_ = Authorization::NewStub(channel_);
@@ -110,6 +110,11 @@ TEST_F(GrpcTest, RefusedAndMissingTokensAreUnauthenticated401) {
   // An audience outside --audience is refused before validation.
   const CheckResponse widened = Check("Bearer " + Token(600, "alice", "other"), "other");
   EXPECT_EQ(Header(widened.denied_response().headers(), "x-ext-auth-reason"), "AUDIENCE_MISMATCH");
+
+  // The key serves HS512, but --algorithms allows HS256 only.
+  const CheckResponse hs512 = Check("Bearer " + Mint(key_, "k1", Claims(600), "HS512"));
+  EXPECT_EQ(hs512.status().code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Header(hs512.denied_response().headers(), "x-ext-auth-reason"), "ALG_NOT_ALLOWED");
 }
 
 TEST_F(GrpcTest, SocketHasTheConfiguredMode) {

@@ -40,11 +40,13 @@ class HttpTest : public ::testing::TestWithParam<std::string> {
   std::string http_socket() const { return daemon_.path("http.sock"); }
   std::string admin_socket() const { return daemon_.path("admin.sock"); }
 
-  void StartDaemon(bool write_key = true) {
+  void StartDaemon(bool write_key = true, const std::vector<std::string>& extra = {}) {
     if (write_key) daemon_.WriteKey("k1", key_);
-    ASSERT_TRUE(
-        daemon_.Start({"--event-loop", GetParam(), "--audience", "api", "--audience", "billing",
-                       "--http-socket", http_socket(), "--admin-socket", admin_socket()}));
+    std::vector<std::string> args = {
+        "--event-loop",  GetParam(),    "--audience",     "api",         "--audience", "billing",
+        "--http-socket", http_socket(), "--admin-socket", admin_socket()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ASSERT_TRUE(daemon_.Start(args));
     if (!daemon_.WaitReady()) {
       const std::string log = daemon_.Log();
       if (GetParam() == "io_uring" && log.find("unavailable") != std::string::npos) {
@@ -131,6 +133,14 @@ TEST_P(HttpTest, RefusalsNameTheStatus) {
     EXPECT_EQ(r.Header("x-ext-auth-reason"), c.reason);
     EXPECT_FALSE(r.Header("x-auth-subject").has_value());
   }
+}
+
+// --algorithms applies to the HTTP front as to the binary protocol.
+TEST_P(HttpTest, AlgorithmOutsideTheAlgorithmsFlagIs401AlgNotAllowed) {
+  START_DAEMON(true, {"--algorithms", "HS384,HS512"});
+  HttpResponse r = CurlOne({"-H", "Authorization: Bearer " + Token()});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.Header("x-ext-auth-reason"), "ALG_NOT_ALLOWED");
 }
 
 TEST_P(HttpTest, MissingTokenIs401WithoutAnErrorAttribute) {

@@ -214,6 +214,32 @@ TEST_P(TokendTest, AnswersAsymmetricTokensWithTheirAlgCodes) {
   EXPECT_EQ(confused.status, S(auth::Status::kAlgNotAllowed));
 }
 
+// --algorithms ES256,HS384: an RS256 token naming a loaded RSA key, and an
+// HS256 token under the HMAC key, are ALG_NOT_ALLOWED; ES256 passes, twice
+// (the second answer from the cache).
+TEST_P(TokendTest, AlgorithmsFlagRefusesEveryOtherAlgorithm) {
+  auto rsa = auth::GenerateKey("RSA", 2048);
+  auto ec = auth::GenerateKey("P-256");
+  ASSERT_TRUE(rsa.ok() && ec.ok());
+  daemon_.WriteKey("idp.jwks", "{\"keys\":[" + *auth::PublicJwk(rsa->get(), "rsa", {}) + "," +
+                                   *auth::PublicJwk(ec->get(), "ec", {}) + "]}");
+  START_DAEMON({"--algorithms", "ES256,HS384"});
+  Client c = Connect();
+  const std::string rs256 =
+      *auth::SignJws(auth::Alg::kRS256, R"({"alg":"RS256","kid":"rsa"})", Claims(""), rsa->get());
+  const std::string es256 =
+      *auth::SignJws(auth::Alg::kES256, R"({"alg":"ES256","kid":"ec"})", Claims(""), ec->get());
+  for (int round = 0; round < 2; ++round) {
+    Response refused = c.Validate(rs256);
+    EXPECT_EQ(refused.status, S(auth::Status::kAlgNotAllowed));
+    EXPECT_EQ(refused.alg, static_cast<uint8_t>(auth::Alg::kRS256));
+    EXPECT_EQ(c.Validate(Token()).status, S(auth::Status::kAlgNotAllowed));
+    Response ok = c.Validate(es256);
+    EXPECT_EQ(ok.status, S(auth::Status::kOk));
+    EXPECT_EQ(ok.subject, "alice");
+  }
+}
+
 TEST_P(TokendTest, AnswersAThousandPipelinedRequestsSentInOneWrite) {
   START_DAEMON();
   Client c = Connect();
@@ -674,6 +700,14 @@ TEST(TokendStartupTest, ABadCommandLineExitsNonZeroNamingTheFlag) {
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 2);
   EXPECT_THAT(unknown.Log(), HasSubstr("unknown option --frobnicate"));
+
+  TokendProcess alg;
+  ASSERT_TRUE(alg.Spawn({"--keys", d.keys_dir(), "--algorithms", "RS256,RS257"}));
+  code = alg.WaitExit();
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT(alg.Log(), HasSubstr("invalid value \"RS256,RS257\" for --algorithms"));
+  EXPECT_THAT(alg.Log(), HasSubstr("(\"RS257\" is not one)"));
 }
 
 TEST(TokendStartupTest, HelpAndVersionExitZero) {
