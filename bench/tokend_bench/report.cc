@@ -135,10 +135,17 @@ std::string TextReport(const std::vector<RunRecord>& runs) {
             Us(h.Percentile(0.999)), Us(h.max()), h.count()));
     if (r.spec.open_loop()) {
       absl::StrAppend(
-          &out,
-          absl::StrFormat("  send delay   p99 %.1f us, max %.1f us after the scheduled time\n",
-                          Us(res.send_lag.Percentile(0.99)), Us(res.send_lag.max())));
+          &out, absl::StrFormat("  send delay   p99 %.1f us, max %.1f us after the scheduled time; "
+                                "the client's own part p99 %.1f us, max %.1f us\n",
+                                Us(res.send_lag.Percentile(0.99)), Us(res.send_lag.max()),
+                                Us(res.client_lag.Percentile(0.99)), Us(res.client_lag.max())));
     }
+    absl::StrAppend(&out,
+                    absl::StrFormat("  client       busiest thread on CPU %.0f%% of the window%s\n",
+                                    100 * res.client_busy,
+                                    res.client_busy >= kClientSaturated
+                                        ? " (saturated: these figures may be the client's)"
+                                        : ""));
     absl::StrAppend(&out, "  statuses     ", StatusList(res, " "), "\n");
     if (res.unexpected > 0) {
       absl::StrAppend(&out, "  UNEXPECTED:  ", res.unexpected,
@@ -201,8 +208,11 @@ std::string JsonReport(const std::vector<RunRecord>& runs) {
     absl::StrAppend(&o, "],\"ok\":", r.ok() ? "true" : "false");
     if (s.open_loop()) {
       absl::StrAppend(&o, ",\"send_lag_p99_us\":", JsonNumber(Us(res.send_lag.Percentile(0.99))),
-                      ",\"send_lag_max_us\":", JsonNumber(Us(res.send_lag.max())));
+                      ",\"send_lag_max_us\":", JsonNumber(Us(res.send_lag.max())),
+                      ",\"client_lag_p99_us\":", JsonNumber(Us(res.client_lag.Percentile(0.99))),
+                      ",\"client_lag_max_us\":", JsonNumber(Us(res.client_lag.max())));
     }
+    absl::StrAppend(&o, ",\"client_busy\":", JsonNumber(res.client_busy));
     std::vector<std::string> points;
     for (const auto& [q, us] : PercentileCurve(h)) {
       points.push_back(absl::StrFormat("[%.6f,%.3f]", q, us));

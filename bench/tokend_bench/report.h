@@ -12,7 +12,9 @@
 // requests_per_second, min_us, mean_us, p50_us, p90_us, p99_us, p999_us,
 // max_us, status_counts {"OK": n, ...}, unexpected, first_unexpected,
 // connection_errors [..], ok, percentiles [[quantile, us], ...], and in
-// the open loop send_lag_p99_us and send_lag_max_us. "ratios" (with
+// the open loop send_lag_p99_us, send_lag_max_us, client_lag_p99_us and
+// client_lag_max_us; client_busy (the busiest client thread's CPU time over
+// the measured window). "ratios" (with
 // --compare) has one entry per run after the first: label, baseline,
 // throughput, p50, p99 (this run's figure over the baseline's).
 #ifndef TOKEND_BENCH_TOKEND_BENCH_REPORT_H_
@@ -40,6 +42,10 @@ struct RunRecord {
   // Every response had its expected status and no connection failed.
   bool ok() const { return result.unexpected == 0 && result.connection_errors.empty(); }
 };
+
+// client_busy at or above this: the text report says the client was
+// saturated.
+inline constexpr double kClientSaturated = 0.9;
 
 struct Ratio {
   std::string label;

@@ -72,7 +72,17 @@ struct Conn {
   bool dead = false;
   uint64_t next_k = 0;   // open loop: the next request of its schedule
   double offset_ns = 0;  // open loop: where its schedule starts
+  // Open loop: when a slot last came free on a connection that had `depth`
+  // in flight (the response that freed it was read then).
+  Nanos room_since = 0;
 };
+
+// The calling thread's CPU time.
+Nanos ThreadCpu() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<Nanos>(ts.tv_sec) * 1000000000u + static_cast<Nanos>(ts.tv_nsec);
+}
 
 class Worker {
  public:
@@ -111,6 +121,7 @@ class Worker {
   void Fail(Conn& c, const std::string& why);
   void IssueDue(Nanos now);
   Nanos NextWake(Nanos now) const;
+  void SampleCpu(Nanos now);
 
   const RunConfig& config_;
   const Workload& workload_;
@@ -125,7 +136,11 @@ class Worker {
   int64_t inflight_ = 0;
   std::vector<std::pair<Conn*, uint16_t>> unstamped_;  // closed loop
   std::vector<Conn*> dirty_;
-  std::vector<Nanos> issued_due_;  // open loop: due times issued this round
+  // Open loop, issued this round: (due time, when its connection had room).
+  std::vector<std::pair<Nanos, Nanos>> issued_due_;
+  Nanos cpu_at_measure_ = 0;  // this thread's CPU time when the window opened
+  bool cpu_started_ = false;
+  bool cpu_done_ = false;
   std::vector<char> buf_;
   RunResult result_;
 };
@@ -161,8 +176,13 @@ void Worker::StampAndFlush() {
   const Nanos now = Now();
   for (auto& [c, s] : unstamped_) c->slots[s].stamp = now;
   unstamped_.clear();
-  for (Nanos due : issued_due_) {
-    if (Measured(due)) result_.send_lag.Record(now > due ? now - due : 0);
+  for (const auto& [due, room] : issued_due_) {
+    if (!Measured(due)) continue;
+    result_.send_lag.Record(now > due ? now - due : 0);
+    // The part of the delay the full connection does not explain: the
+    // client was late.
+    const Nanos could_send = std::max(due, room);
+    result_.client_lag.Record(now > could_send ? now - could_send : 0);
   }
   issued_due_.clear();
   for (Conn* c : dirty_) {
@@ -231,6 +251,7 @@ void Worker::Handle(Conn& c, const protocol::RequestFrame& frame, Nanos now) {
     return;
   }
   Slot& slot = c.slots[s];
+  if (open_loop_ && c.inflight == config_.spec.depth) c.room_since = now;
   Outcome got = Outcome::kBadResponse;
   const uint8_t want_op = workload_.op() == Op::kPing ? protocol::kOpPing : protocol::kOpValidate;
   if (protocol::IsProtocolErrorBody(frame.body)) {
@@ -310,7 +331,7 @@ void Worker::IssueDue(Nanos now) {
       const Nanos due = Due(c);
       if (due >= t_end_ || due > now) break;
       Issue(c, due);
-      issued_due_.push_back(due);
+      issued_due_.emplace_back(due, c.room_since);
       ++c.next_k;
     }
   }
@@ -332,6 +353,17 @@ Nanos Worker::NextWake(Nanos now) const {
   return wake > now ? wake : now;
 }
 
+void Worker::SampleCpu(Nanos now) {
+  if (!cpu_started_ && now >= t_measure_) {
+    cpu_started_ = true;
+    cpu_at_measure_ = ThreadCpu();
+  }
+  if (cpu_started_ && !cpu_done_ && now >= t_end_) {
+    cpu_done_ = true;
+    result_.client_cpu_seconds = static_cast<double>(ThreadCpu() - cpu_at_measure_) / 1e9;
+  }
+}
+
 void Worker::Run() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   for (Conn& c : conns_) {
@@ -350,6 +382,7 @@ void Worker::Run() {
   std::vector<epoll_event> events(kMaxEvents);
   for (;;) {
     Nanos now = Now();
+    SampleCpu(now);
     if (!stopping_ && now >= t_end_) {
       stopping_ = true;
       drain_deadline_ = now + static_cast<Nanos>(config_.drain_timeout.count()) * 1000000u;
@@ -469,6 +502,8 @@ absl::StatusOr<RunResult> RunLoad(const RunConfig& config) {
     RunResult& r = w->result();
     total.latency.Merge(r.latency);
     total.send_lag.Merge(r.send_lag);
+    total.client_lag.Merge(r.client_lag);
+    total.client_busy = std::max(total.client_busy, r.client_cpu_seconds / total.window_seconds);
     total.completed_in_window += r.completed_in_window;
     for (int i = 0; i < kOutcomeCount; ++i) total.outcomes[i] += r.outcomes[i];
     if (total.unexpected == 0 && r.unexpected > 0) total.first_unexpected = r.first_unexpected;

@@ -68,6 +68,17 @@ struct RunResult {
   // when a connection already has `depth` requests in flight (the server
   // is behind); either way the latency above already counts the delay.
   Histogram send_lag;
+  // Open loop only: the part of each send delay the client itself caused:
+  // from the later of the scheduled time and the moment its connection had
+  // room (a response freed a slot) to the send. A large figure says the
+  // client, not the server, could not keep the schedule.
+  Histogram client_lag;
+  // This worker thread's CPU time over the measured window (RunLoad() sums
+  // nothing: see client_busy).
+  double client_cpu_seconds = 0;
+  // RunLoad(): the busiest client thread's CPU time over the window's
+  // length. Near 1, the client was saturated and the figures are its own.
+  double client_busy = 0;
 
   double requests_per_second() const {
     return window_seconds > 0 ? static_cast<double>(completed_in_window) / window_seconds : 0;
