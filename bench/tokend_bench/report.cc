@@ -190,16 +190,20 @@ std::string TextReport(const std::vector<RunRecord>& runs) {
             Us(h.Percentile(0.999)), Us(h.max()), h.count()));
     if (r.spec.open_loop()) {
       absl::StrAppend(
-          &out,
-          absl::StrFormat("  send delay   p99 %.1f us, max %.1f us after the scheduled time\n",
-                          Us(res.send_lag.Percentile(0.99)), Us(res.send_lag.max())));
+          &out, absl::StrFormat("  send delay   p99 %.1f us, max %.1f us after the scheduled time; "
+                                "the client's own part p99 %.1f us, max %.1f us\n",
+                                Us(res.send_lag.Percentile(0.99)), Us(res.send_lag.max()),
+                                Us(res.client_lag.Percentile(0.99)), Us(res.client_lag.max())));
     }
     if (res.client_threads > 0) {
       absl::StrAppend(
           &out, absl::StrFormat("  client CPU   %.1f%% of a core per thread (busiest %.1f%%), %d "
-                                "thread%s\n",
+                                "thread%s%s\n",
                                 100 * res.client_mean_share(), 100 * res.client_busiest_share,
-                                res.client_threads, res.client_threads == 1 ? "" : "s"));
+                                res.client_threads, res.client_threads == 1 ? "" : "s",
+                                res.client_busiest_share >= kClientSaturated
+                                    ? " (saturated: these figures may be the client's)"
+                                    : ""));
     }
     if (res.server_measured) {
       absl::StrAppend(
@@ -295,8 +299,11 @@ std::string JsonReport(const std::vector<RunRecord>& runs) {
     }
     if (s.open_loop()) {
       absl::StrAppend(&o, ",\"send_lag_p99_us\":", JsonNumber(Us(res.send_lag.Percentile(0.99))),
-                      ",\"send_lag_max_us\":", JsonNumber(Us(res.send_lag.max())));
+                      ",\"send_lag_max_us\":", JsonNumber(Us(res.send_lag.max())),
+                      ",\"client_lag_p99_us\":", JsonNumber(Us(res.client_lag.Percentile(0.99))),
+                      ",\"client_lag_max_us\":", JsonNumber(Us(res.client_lag.max())));
     }
+    absl::StrAppend(&o, ",\"client_busy\":", JsonNumber(res.client_busiest_share));
     std::vector<std::string> points;
     for (const auto& [q, us] : PercentileCurve(h)) {
       points.push_back(absl::StrFormat("[%.6f,%.3f]", q, us));

@@ -12,9 +12,11 @@
 // requests_per_second, min_us, mean_us, p50_us, p90_us, p99_us, p999_us,
 // max_us, status_counts {"OK": n, ...}, unexpected, first_unexpected,
 // connection_errors [..], ok, percentiles [[quantile, us], ...], and in
-// the open loop send_lag_p99_us and send_lag_max_us; then primed,
-// client_threads, client_cpu_percent (mean per thread) and
-// client_busiest_thread_cpu_percent, bottleneck ("server", "client",
+// the open loop send_lag_p99_us, send_lag_max_us, client_lag_p99_us and
+// client_lag_max_us (the client's own part of the send delay); then primed,
+// client_threads, client_cpu_percent (mean per thread),
+// client_busiest_thread_cpu_percent and client_busy (the same share as a
+// fraction), bottleneck ("server", "client",
 // "neither", "open loop" or "unknown", see Judge()) and warning ("" when
 // none), and with --server-pid server_pids [..], server_cores, and
 // server_cpu_percent (of one core) and server_cpu_ns_per_request, or
@@ -46,6 +48,11 @@ struct RunRecord {
   // Every response had its expected status and no connection failed.
   bool ok() const { return result.unexpected == 0 && result.connection_errors.empty(); }
 };
+
+// The busiest client thread's share of a core (client_busiest_share; JSON
+// client_busy) at or above this: the text report says the client was
+// saturated.
+inline constexpr double kClientSaturated = 0.9;
 
 struct Ratio {
   std::string label;

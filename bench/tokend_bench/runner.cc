@@ -76,6 +76,9 @@ struct Conn {
   bool dead = false;
   uint64_t next_k = 0;   // open loop: the next request of its schedule
   double offset_ns = 0;  // open loop: where its schedule starts
+  // Open loop: when a slot last came free on a connection that had `depth`
+  // in flight (the response that freed it was read then).
+  Nanos room_since = 0;
 };
 
 // Priming: a worker that sends tokens [first, end) once each, closed loop,
@@ -156,7 +159,8 @@ class Worker {
   int64_t inflight_ = 0;
   std::vector<std::pair<Conn*, uint16_t>> unstamped_;  // closed loop
   std::vector<Conn*> dirty_;
-  std::vector<Nanos> issued_due_;  // open loop: due times issued this round
+  // Open loop, issued this round: (due time, when its connection had room).
+  std::vector<std::pair<Nanos, Nanos>> issued_due_;
   std::vector<char> buf_;
   RunResult result_;
   // The client thread's CPU clock as the window opened (cpu_open_ set).
@@ -215,8 +219,13 @@ void Worker::StampAndFlush() {
   const Nanos now = Now();
   for (auto& [c, s] : unstamped_) c->slots[s].stamp = now;
   unstamped_.clear();
-  for (Nanos due : issued_due_) {
-    if (Measured(due)) result_.send_lag.Record(now > due ? now - due : 0);
+  for (const auto& [due, room] : issued_due_) {
+    if (!Measured(due)) continue;
+    result_.send_lag.Record(now > due ? now - due : 0);
+    // The part of the delay the full connection does not explain: the
+    // client was late.
+    const Nanos could_send = std::max(due, room);
+    result_.client_lag.Record(now > could_send ? now - could_send : 0);
   }
   issued_due_.clear();
   for (Conn* c : dirty_) {
@@ -285,6 +294,7 @@ void Worker::Handle(Conn& c, const protocol::RequestFrame& frame, Nanos now) {
     return;
   }
   Slot& slot = c.slots[s];
+  if (open_loop_ && c.inflight == config_.spec.depth) c.room_since = now;
   Outcome got = Outcome::kBadResponse;
   const uint8_t want_op = workload_.op() == Op::kPing ? protocol::kOpPing : protocol::kOpValidate;
   if (protocol::IsProtocolErrorBody(frame.body)) {
@@ -364,7 +374,7 @@ void Worker::IssueDue(Nanos now) {
       const Nanos due = Due(c);
       if (due >= t_end_ || due > now) break;
       Issue(c, due);
-      issued_due_.push_back(due);
+      issued_due_.emplace_back(due, c.room_since);
       ++c.next_k;
     }
   }
@@ -591,6 +601,7 @@ RunResult MergeResults(std::vector<RunResult>& parts, double window_seconds, int
   for (RunResult& r : parts) {
     total.latency.Merge(r.latency);
     total.send_lag.Merge(r.send_lag);
+    total.client_lag.Merge(r.client_lag);
     total.completed_in_window += r.completed_in_window;
     for (int i = 0; i < kOutcomeCount; ++i) total.outcomes[i] += r.outcomes[i];
     if (total.unexpected == 0 && r.unexpected > 0) total.first_unexpected = r.first_unexpected;

@@ -76,6 +76,11 @@ struct RunResult {
   // when a connection already has `depth` requests in flight (the server
   // is behind); either way the latency above already counts the delay.
   Histogram send_lag;
+  // Open loop only: the part of each send delay the client itself caused:
+  // from the later of the scheduled time and the moment its connection had
+  // room (a response freed a slot) to the send. A large figure says the
+  // client, not the server, could not keep the schedule.
+  Histogram client_lag;
   uint64_t primed = 0;  // requests sent by the priming phase
 
   // The client threads over the window: their CPU time summed, and the

@@ -165,6 +165,35 @@ TEST(ReportTest, ServerCostIsInTheTextAndTheJson) {
   EXPECT_THAT(TextReport({r}), HasSubstr("server CPU   not measured: server pid 4242"));
 }
 
+TEST(ReportTest, TextSaysWhenTheClientWasSaturated) {
+  RunRecord r = Record("validate", Op::kValidate, 20000, 1000);
+  r.result.client_threads = 1;
+  r.result.client_busiest_share = 0.5;
+  EXPECT_THAT(TextReport({r}), HasSubstr("(busiest 50.0%), 1 thread\n"));
+  r.result.client_busiest_share = 0.97;
+  EXPECT_THAT(TextReport({r}), HasSubstr("(busiest 97.0%), 1 thread (saturated"));
+}
+
+TEST(ReportTest, OpenLoopJsonSplitsTheSendDelay) {
+  RunRecord r = Record("open", Op::kValidate, 20000, 1000);
+  r.spec.rate = 500;
+  for (uint64_t i = 1; i <= 100; ++i) {
+    r.result.send_lag.Record(i * 1000000);
+    r.result.client_lag.Record(i * 1000);
+  }
+  r.result.client_busiest_share = 0.25;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  const std::string json = JsonReport({r});
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  simdjson::dom::element run = doc["runs"].at(0);
+  EXPECT_GT(double(run["send_lag_p99_us"]), 90000.0);
+  EXPECT_LT(double(run["client_lag_p99_us"]), 110.0);
+  EXPECT_GT(double(run["client_lag_max_us"]), 90.0);
+  EXPECT_DOUBLE_EQ(double(run["client_busy"]), 0.25);
+  EXPECT_THAT(TextReport({r}), HasSubstr("the client's own part p99"));
+}
+
 TEST(ReportTest, PercentileCurveRisesToTheMaximum) {
   Histogram h;
   for (uint64_t i = 1; i <= 100000; ++i) h.Record(i * 100);

@@ -218,6 +218,11 @@ TEST_F(TokendBenchTest, OpenLoopKeepsItsRate) {
   // Requests are scheduled, not paced by answers: 2000 in the window.
   EXPECT_EQ(uint64_t(run["requests"]), 2000u);
   EXPECT_EQ(run["send_lag_p99_us"].error(), simdjson::SUCCESS);
+  // The client's own part of the send delay is part of it.
+  EXPECT_LE(double(run["client_lag_p99_us"]), double(run["send_lag_p99_us"]));
+  // 2000 requests a second cost the client far less than its whole thread.
+  EXPECT_GT(double(run["client_busy"]), 0.0);
+  EXPECT_LT(double(run["client_busy"]), 0.9);
 }
 
 TEST_F(TokendBenchTest, IdleConnectionsReportTheDaemonsResidentMemory) {
