@@ -58,7 +58,8 @@ void AppendPrometheusText(const MetricsSnapshot& m, std::string* out) {
   const size_t n = std::min(m.protocols.size(), m.loop.endpoints.size());
 
   Family("tokend_requests_total", "counter",
-         "Validations answered, by protocol and status (PROTOCOL.md names; MISSING_TOKEN: an "
+         "Validations answered, by protocol and status (the protocol's status names; "
+         "MISSING_TOKEN: an "
          "HTTP request without a token).",
          out);
   for (size_t p = 0; p < n; ++p) {
