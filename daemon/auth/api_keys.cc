@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "daemon/auth/base64url.h"
+#include "daemon/auth/constant_time.h"
 
 namespace tokend::auth {
 namespace {
@@ -173,27 +174,12 @@ absl::StatusOr<std::shared_ptr<const ApiKeyTable>> ApiKeyTable::Build(std::vecto
   return std::shared_ptr<const ApiKeyTable>(std::move(table));
 }
 
-namespace {
-
-// True when the digests are equal, in constant time. Two CRYPTO_memcmp
-// calls of 16 bytes, combined without a branch: OpenSSL's x86-64 code
-// compares exactly 16 bytes as two words, any other length byte by byte,
-// which costs a fifth of the SHA-256 before it.
-bool SameDigest(const ApiKeyDigest& a, const ApiKeyDigest& b) {
-  static_assert(sizeof(ApiKeyDigest) == 32);
-  const int lo = CRYPTO_memcmp(a.data(), b.data(), 16);
-  const int hi = CRYPTO_memcmp(a.data() + 16, b.data() + 16, 16);
-  return (lo | hi) == 0;
-}
-
-}  // namespace
-
 const ApiKey* ApiKeyTable::Find(const ApiKeyDigest& digest) const {
   if (slots_.empty()) return nullptr;
   for (size_t i = Home(digest, mask_);; i = (i + 1) & mask_) {
     const Slot& slot = slots_[i];
     if (slot.index == kEmptySlot) return nullptr;
-    if (SameDigest(slot.digest, digest)) return &keys_[slot.index];
+    if (ConstantTimeEqual(slot.digest, digest)) return &keys_[slot.index];
   }
 }
 

@@ -21,7 +21,7 @@
 // enters only SHA-256, whose running time depends on its length alone. What
 // follows depends on the digest: the probe sequence of the table starts at
 // the digest's first bytes, and every probe compares all 32 bytes with
-// CRYPTO_memcmp. A timing difference can therefore tell an attacker at most
+// ConstantTimeEqual (constant_time.h). A timing difference can therefore tell an attacker at most
 // whether the digest of a token they chose lands on an occupied slot, that
 // is a few bits of some stored SHA-256(secret). Those bits do not help find
 // a token whose digest matches in all 256 bits (SHA-256 is preimage
@@ -101,7 +101,7 @@ class ApiKeyTable {
   // Find()
   //
   // The key whose digest is `digest`, or null. Every candidate is compared
-  // in full with CRYPTO_memcmp (see the file comment).
+  // in full with ConstantTimeEqual (see the file comment).
   const ApiKey* Find(const ApiKeyDigest& digest) const;
 
   size_t size() const { return keys_.size(); }

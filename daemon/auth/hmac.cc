@@ -1,129 +1,137 @@
 // SPDX-License-Identifier: Apache-2.0
+// OpenSSL's low-level SHA-2 functions are deprecated in 3.0; hmac.h says why
+// this file uses them.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "daemon/auth/hmac.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 #include <string>
 
 #include "absl/status/status.h"
+#include "daemon/auth/constant_time.h"
 
 namespace tokend::auth {
 namespace {
 
 constexpr size_t kMaxBlockSize = 128;  // SHA-384 and SHA-512
 
-// The digest of an HS alg, fetched on first use and kept for the process
-// (never freed: contexts of any thread may point to it until exit). Null for
-// kUnknown or when the fetch failed.
-const EVP_MD* DigestFor(Alg alg) {
-  struct Digests {
-    EVP_MD* md[4] = {};
-    Digests() {
-      md[static_cast<size_t>(Alg::kHS256)] = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-      md[static_cast<size_t>(Alg::kHS384)] = EVP_MD_fetch(nullptr, "SHA2-384", nullptr);
-      md[static_cast<size_t>(Alg::kHS512)] = EVP_MD_fetch(nullptr, "SHA2-512", nullptr);
-      ERR_clear_error();
-    }
-  };
-  static const Digests kDigests;
-  const auto i = static_cast<size_t>(alg);
-  return i < 4 ? kDigests.md[i] : nullptr;
+// One hash state of any of the three digests: HS256 uses sha256, HS384 and
+// HS512 use sha512 (SHA-384 is SHA-512 with other initial values, cut short).
+union ShaState {
+  SHA256_CTX sha256;
+  SHA512_CTX sha512;
+};
+
+size_t BlockSize(Alg alg) { return alg == Alg::kHS256 ? SHA256_CBLOCK : SHA512_CBLOCK; }
+
+bool Init(Alg alg, ShaState* s) {
+  switch (alg) {
+    case Alg::kHS256:
+      return SHA256_Init(&s->sha256) == 1;
+    case Alg::kHS384:
+      return SHA384_Init(&s->sha512) == 1;
+    case Alg::kHS512:
+      return SHA512_Init(&s->sha512) == 1;
+    default:
+      return false;
+  }
 }
 
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
+bool Update(Alg alg, ShaState* s, const void* data, size_t n) {
+  return alg == Alg::kHS256 ? SHA256_Update(&s->sha256, data, n) == 1
+                            : SHA512_Update(&s->sha512, data, n) == 1;  // SHA384_Update is this
+}
 
-// A context that has absorbed one block: (key block) XOR `pad`.
-MdCtxPtr PaddedState(const EVP_MD* md, const uint8_t* key_block, size_t block, uint8_t pad) {
+bool Final(Alg alg, ShaState* s, uint8_t* out) {
+  switch (alg) {
+    case Alg::kHS256:
+      return SHA256_Final(out, &s->sha256) == 1;
+    case Alg::kHS384:
+      return SHA384_Final(out, &s->sha512) == 1;
+    default:
+      return SHA512_Final(out, &s->sha512) == 1;
+  }
+}
+
+// The RFC 2104 key block: the secret, or its digest when longer than a
+// block, padded with zeros to the block size.
+bool KeyBlock(Alg alg, std::span<const uint8_t> secret, uint8_t* block) {
+  const size_t size = BlockSize(alg);
+  std::memset(block, 0, size);
+  if (secret.size() <= size) {
+    if (!secret.empty()) std::memcpy(block, secret.data(), secret.size());
+    return true;
+  }
+  ShaState s;
+  const bool ok =
+      Init(alg, &s) && Update(alg, &s, secret.data(), secret.size()) && Final(alg, &s, block);
+  OPENSSL_cleanse(&s, sizeof s);
+  return ok;
+}
+
+// `state` after absorbing one block: `key_block` XOR `pad`.
+bool PaddedState(Alg alg, const uint8_t* key_block, uint8_t pad, ShaState* state) {
+  const size_t size = BlockSize(alg);
   uint8_t buf[kMaxBlockSize];
-  for (size_t i = 0; i < block; ++i) buf[i] = key_block[i] ^ pad;
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  const bool ok = ctx != nullptr && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx.get(), buf, block) == 1;
+  for (size_t i = 0; i < size; ++i) buf[i] = key_block[i] ^ pad;
+  const bool ok = Init(alg, state) && Update(alg, state, buf, size);
   OPENSSL_cleanse(buf, sizeof buf);
-  if (!ok) ctx.reset();
-  return ctx;
+  return ok;
 }
 
 }  // namespace
 
+struct HmacKey::States {
+  ShaState inner;  // after absorbing key ^ ipad
+  ShaState outer;  // after absorbing key ^ opad
+  ~States() { OPENSSL_cleanse(this, sizeof *this); }
+};
+
+struct HmacComputer::Scratch {
+  ShaState state;
+  ~Scratch() { OPENSSL_cleanse(this, sizeof *this); }
+};
+
+HmacKey::HmacKey(Alg alg, std::unique_ptr<States> states) : alg_(alg), states_(std::move(states)) {}
+
+HmacKey::~HmacKey() = default;
+
 absl::StatusOr<std::unique_ptr<HmacKey>> HmacKey::Create(Alg alg, std::span<const uint8_t> secret) {
   if (AlgHashSize(alg) == 0) return absl::InvalidArgumentError("HMAC key for an unknown algorithm");
-  const EVP_MD* md = DigestFor(alg);
-  if (md == nullptr) {
-    ERR_clear_error();
-    return absl::InternalError("OpenSSL has no digest for " + std::string(AlgName(alg)));
-  }
-  const int block_size = EVP_MD_get_block_size(md);
-  if (block_size <= 0 || static_cast<size_t>(block_size) > kMaxBlockSize) {
-    return absl::InternalError("unexpected digest block size");
-  }
-  const auto block = static_cast<size_t>(block_size);
-
-  // RFC 2104 §2: a key longer than the block is replaced by its hash; the
-  // key is then padded with zeros to the block size.
-  uint8_t key_block[kMaxBlockSize] = {};
-  bool ok = true;
-  if (secret.size() > block) {
-    unsigned int len = 0;
-    ok = EVP_Digest(secret.data(), secret.size(), key_block, &len, md, nullptr) == 1;
-  } else if (!secret.empty()) {
-    std::memcpy(key_block, secret.data(), secret.size());
-  }
-  MdCtxPtr inner, outer;
-  if (ok) {
-    inner = PaddedState(md, key_block, block, 0x36);
-    outer = PaddedState(md, key_block, block, 0x5c);
-  }
+  uint8_t key_block[kMaxBlockSize];
+  auto states = std::make_unique<States>();
+  const bool ok = KeyBlock(alg, secret, key_block) &&
+                  PaddedState(alg, key_block, 0x36, &states->inner) &&
+                  PaddedState(alg, key_block, 0x5c, &states->outer);
   OPENSSL_cleanse(key_block, sizeof key_block);
-  if (!ok || inner == nullptr || outer == nullptr) {
+  if (!ok) {
     ERR_clear_error();
     return absl::InternalError("OpenSSL failed to key HMAC-" + std::string(AlgName(alg)));
   }
-  return std::unique_ptr<HmacKey>(new HmacKey(alg, inner.release(), outer.release()));
+  return std::unique_ptr<HmacKey>(new HmacKey(alg, std::move(states)));
 }
 
-HmacKey::~HmacKey() {
-  // Freeing a provider digest context cleanses its state.
-  EVP_MD_CTX_free(inner_);
-  EVP_MD_CTX_free(outer_);
-}
+HmacComputer::HmacComputer() : scratch_(std::make_unique<Scratch>()) {}
 
-HmacComputer::HmacComputer() {
-  for (Alg alg : {Alg::kHS256, Alg::kHS384, Alg::kHS512}) {
-    work_[static_cast<size_t>(alg)] = EVP_MD_CTX_new();
-  }
-}
-
-HmacComputer::~HmacComputer() {
-  for (EVP_MD_CTX* c : work_) EVP_MD_CTX_free(c);
-}
+HmacComputer::~HmacComputer() = default;
 
 bool HmacComputer::Compute(const HmacKey& key, std::string_view data, uint8_t* out) {
-  const auto i = static_cast<size_t>(key.alg_);
-  EVP_MD_CTX* work = i < work_.size() ? work_[i] : nullptr;
-  // The key's states are only ever read: copied from, never updated.
-  const EVP_MD_CTX* inner = key.inner_;
-  const EVP_MD_CTX* outer = key.outer_;
-  uint8_t inner_hash[EVP_MAX_MD_SIZE];
-  unsigned int inner_len = 0;
-  unsigned int out_len = 0;
-  const bool ok = work != nullptr && EVP_MD_CTX_copy_ex(work, inner) == 1 &&
-                  EVP_DigestUpdate(work, data.data(), data.size()) == 1 &&
-                  EVP_DigestFinal_ex(work, inner_hash, &inner_len) == 1 &&
-                  EVP_MD_CTX_copy_ex(work, outer) == 1 &&
-                  EVP_DigestUpdate(work, inner_hash, inner_len) == 1 &&
-                  EVP_DigestFinal_ex(work, out, &out_len) == 1;
-  if (!ok) {
-    ERR_clear_error();
-    return false;
-  }
-  return out_len == key.mac_size();
+  const Alg alg = key.alg_;
+  ShaState& s = scratch_->state;
+  uint8_t inner_hash[kMaxMacSize];
+  // The key's states are only ever read: copied from, never updated. The
+  // scratch state keeps the last copy until the next MAC or destruction, as
+  // the key itself does.
+  s = key.states_->inner;
+  bool ok = Update(alg, &s, data.data(), data.size()) && Final(alg, &s, inner_hash);
+  s = key.states_->outer;
+  ok = ok && Update(alg, &s, inner_hash, key.mac_size()) && Final(alg, &s, out);
+  return ok;
 }
 
 bool HmacComputer::Verify(const HmacKey& key, std::string_view data, std::span<const uint8_t> tag) {
@@ -131,7 +139,7 @@ bool HmacComputer::Verify(const HmacKey& key, std::string_view data, std::span<c
   if (tag.size() != n) return false;
   uint8_t mac[kMaxMacSize];
   if (!Compute(key, data, mac)) return false;
-  return CRYPTO_memcmp(mac, tag.data(), n) == 0;
+  return ConstantTimeEqual(std::span<const uint8_t>(mac, n), tag);
 }
 
 }  // namespace tokend::auth

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // HmacKey is shared read-only between threads, each with its own
 // HmacComputer. To show that Compute writes nothing to a shared key, even
-// inside OpenSSL (which sanitizers do not instrument), the keys' OpenSSL
-// allocations are placed in an arena that is made read-only while the
-// threads run: any write to a key's state would fault.
+// inside OpenSSL (which sanitizers do not instrument), the keys' allocations
+// (C++ and OpenSSL's) are placed in an arena that is made read-only while
+// the threads run: any write to a key's state would fault.
 #include <gtest/gtest.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,6 +66,21 @@ const bool kArenaInstalled = [] {
   g_arena = static_cast<char*>(m);
   return CRYPTO_set_mem_functions(ArenaMalloc, ArenaRealloc, ArenaFree) == 1;
 }();
+
+}  // namespace
+}  // namespace tokend::auth
+
+// C++ allocations go to the arena too while it is switched on.
+void* operator new(size_t n) {
+  void* p = tokend::auth::ArenaMalloc(n == 0 ? 1 : n, nullptr, 0);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+void operator delete(void* p) noexcept { tokend::auth::ArenaFree(p, nullptr, 0); }
+void operator delete(void* p, size_t) noexcept { tokend::auth::ArenaFree(p, nullptr, 0); }
+
+namespace tokend::auth {
+namespace {
 
 std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
