@@ -343,6 +343,14 @@ absl::StatusOr<BenchOptions> ParseArgs(int argc, char** argv) {
       absl::StatusOr<int> n = ParseInt(flag, value, 1, kMaxThreads);
       if (!n.ok()) return n.status();
       o.threads = *n;
+    } else if (name == "client-loop") {
+      if (value == "io_uring") {
+        o.client_loop = ClientLoop::kUring;
+      } else if (value == "epoll") {
+        o.client_loop = ClientLoop::kEpoll;
+      } else {
+        return Bad(flag, value, "io_uring or epoll");
+      }
     } else if (name == "compare") {
       if (value.empty()) return Bad(flag, value, "a workload spec");
       compare_specs.emplace_back(value);
@@ -418,6 +426,12 @@ Load (closed loop unless --rate is given):
   --threads T            client threads, each driving its share of the
                          connections (default 1); throughput is summed and
                          latency histograms merged
+  --client-loop io_uring|epoll
+                         how each client thread drives its connections
+                         (default io_uring: a pass's sends go out and its
+                         wait happens in one system call; epoll where the
+                         kernel refuses a ring); epoll makes a send and a
+                         receive system call per connection
 Tokens (--op validate):
   --tokens FILE          tokens to send, one a line, cycled
   --mint KEYFILE         mint tokens signed with this key file (any form the
@@ -447,7 +461,8 @@ Server cost:
                          N cores was not limited by the server: it is flagged
                          (stderr, and "bottleneck" in the JSON) as "client"
                          when a client thread used 90% of a core or more, else
-                         "neither" (too few requests in flight, or the
+                         "neither" (each side waited on the other: too few
+                         requests in flight or slow wake-ups; or the
                          machine's other load)
 Compare and output:
   --compare SPEC         run several workloads back to back (repeatable) and

@@ -8,6 +8,7 @@
 //
 //   tokend-bench --socket PATH [--op ping|validate]
 //                [--connections N] [--depth D] [--threads T]
+//                [--client-loop io_uring|epoll]
 //                [--duration SECONDS] [--warmup SECONDS] [--rate R]
 //                [--tokens FILE | --mint KEYFILE [--alg ALG] [--kid KID] [--unique K]]
 //                [--invalid-ratio X] [--audience AUD]
@@ -42,6 +43,12 @@ enum class Op {
   kValidate,  // VALIDATE of a token from the workload
 };
 
+// How each client thread drives its connections.
+enum class ClientLoop {
+  kUring,  // io_uring: one system call submits a pass's sends and waits
+  kEpoll,  // epoll, with a send and a receive system call per connection
+};
+
 // What one run sends, to where, and how hard.
 struct RunSpec {
   std::string label;  // names the run in reports ("validate", "ping", ...)
@@ -74,6 +81,8 @@ struct BenchOptions {
   double duration_seconds = 5;
   double warmup_seconds = 1;
   int threads = 1;  // client threads, each driving its share of connections
+  // io_uring unless the kernel refuses a ring, when epoll runs instead.
+  ClientLoop client_loop = ClientLoop::kUring;
   bool json = false;
   std::string plot_path;  // empty: no plot
   // --idle N: open N connections, PING each once, report the server's

@@ -113,6 +113,7 @@ int Main(int argc, char** argv) {
     config.duration_seconds = o.duration_seconds;
     config.warmup_seconds = o.warmup_seconds;
     config.threads = o.threads;
+    config.client_loop = o.client_loop;
     config.workload = workload.get();
     absl::StatusOr<RunResult> result = RunLoad(config);
     if (!result.ok()) {

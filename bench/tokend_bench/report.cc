@@ -105,7 +105,8 @@ Verdict Judge(const RunRecord& r) {
     v.bottleneck = Bottleneck::kNeither;
     v.warning = absl::StrFormat(
         "the server was not the bottleneck: %s and no client thread reached %.0f%% of a core "
-        "(busiest %.0f%%): too few requests in flight, or other load on the machine, set the pace",
+        "(busiest %.0f%%): each side spent time waiting for the other (too few requests in flight, "
+        "or slow wake-ups on this machine), or other load took the cores",
         used, 100 * kSaturated, 100 * res.client_busiest_share);
   }
   return v;
@@ -198,9 +199,10 @@ std::string TextReport(const std::vector<RunRecord>& runs) {
     if (res.client_threads > 0) {
       absl::StrAppend(
           &out, absl::StrFormat("  client CPU   %.1f%% of a core per thread (busiest %.1f%%), %d "
-                                "thread%s%s\n",
+                                "thread%s (%s)%s\n",
                                 100 * res.client_mean_share(), 100 * res.client_busiest_share,
                                 res.client_threads, res.client_threads == 1 ? "" : "s",
+                                res.client_uring ? "io_uring" : "epoll",
                                 res.client_busiest_share >= kClientSaturated
                                     ? " (saturated: these figures may be the client's)"
                                     : ""));
@@ -283,6 +285,7 @@ std::string JsonReport(const std::vector<RunRecord>& runs) {
     const Verdict verdict = Judge(r);
     absl::StrAppend(
         &o, ",\"primed\":", res.primed, ",\"client_threads\":", res.client_threads,
+        ",\"client_loop\":\"", res.client_uring ? "io_uring" : "epoll", "\"",
         ",\"client_cpu_percent\":", JsonNumber(100 * res.client_mean_share()),
         ",\"client_busiest_thread_cpu_percent\":", JsonNumber(100 * res.client_busiest_share),
         ",\"bottleneck\":\"", BottleneckName(verdict.bottleneck), "\",\"warning\":\"",

@@ -68,7 +68,7 @@ enum class Bottleneck {
   kOpenLoop,  // an open loop: the rate did
   kServer,    // the server used at least kSaturated of its cores
   kClient,    // it did not, and a client thread used kSaturated of a core
-  kNeither,   // neither: too few requests in flight, or the machine's load
+  kNeither,   // neither: each side waited on the other, or the machine's load
 };
 
 // The share of its cores (server) or of one core (a client thread) above

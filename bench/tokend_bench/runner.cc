@@ -2,6 +2,7 @@
 #include "bench/tokend_bench/runner.h"
 
 #include <fcntl.h>
+#include <liburing.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -28,6 +29,14 @@ namespace protocol = tokend::protocol;
 using Nanos = uint64_t;
 
 constexpr size_t kReadBuffer = 256 * 1024;
+// io_uring: each connection's receive buffer (one receive in flight per
+// connection; a frame split across receives waits in Conn::in).
+constexpr size_t kUringRecvBytes = 16 * 1024;
+// io_uring: after the run, how long to wait for the cancelled operations.
+constexpr uint64_t kUringDrainNs = 2000000000;
+// An operation's user data: the connection's index, shifted, and its kind.
+enum UringOp : uint64_t { kOpRecv = 0, kOpSend = 1, kOpCancel = 2 };
+constexpr int kOpBits = 2;
 constexpr int kMaxEvents = 256;
 constexpr size_t kMaxErrorsListed = 8;
 // The open loop's timer granularity (see NextWake()).
@@ -79,6 +88,13 @@ struct Conn {
   // Open loop: when a slot last came free on a connection that had `depth`
   // in flight (the response that freed it was read then).
   Nanos room_since = 0;
+  // io_uring: the bytes a send in flight owns (requests issued meanwhile
+  // wait in `out`), and the receive in flight's buffer.
+  std::string sending;
+  size_t sending_off = 0;
+  bool send_busy = false;
+  bool recv_busy = false;
+  std::unique_ptr<char[]> recv_buf;
 };
 
 // Priming: a worker that sends tokens [first, end) once each, closed loop,
@@ -133,6 +149,23 @@ class Worker {
   bool Measured(Nanos stamp) const { return stamp >= t_measure_ && stamp < t_end_; }
   bool MayIssue() const { return !prime_ || seq_ < prime_end_; }
   void SampleCpu(Nanos now);
+  // The work between two waits, shared by both loops: false when the run
+  // (or the priming) is over.
+  bool BeforeWait(Nanos now);
+  void IssueFirst();
+  void RunEpoll();
+  // io_uring: false when the kernel refuses a ring (the epoll loop runs).
+  bool SetupUring();
+  void RunUring();
+  io_uring_sqe* Sqe();
+  size_t IndexOf(const Conn& c) const { return static_cast<size_t>(&c - conns_.data()); }
+  void ArmRecv(Conn& c);
+  void SubmitSend(Conn& c);
+  void ReapUring(Nanos now);
+  void OnRecv(Conn& c, int res, Nanos now);
+  void OnSend(Conn& c, int res);
+  void DrainUring();
+  void Consume(Conn& c, const char* data, size_t n, Nanos now);
   void Issue(Conn& c, Nanos due);
   void StampAndFlush();
   void Flush(Conn& c);
@@ -156,6 +189,10 @@ class Worker {
   Nanos drain_deadline_ = 0;
   bool stopping_ = false;
   int epoll_fd_ = -1;
+  io_uring ring_{};
+  bool uring_ = false;
+  bool draining_ = false;  // io_uring: after the run, answers are ignored
+  int64_t uring_ops_ = 0;  // io_uring: operations submitted and not yet complete
   int64_t inflight_ = 0;
   std::vector<std::pair<Conn*, uint16_t>> unstamped_;  // closed loop
   std::vector<Conn*> dirty_;
@@ -236,6 +273,14 @@ void Worker::StampAndFlush() {
 }
 
 void Worker::Flush(Conn& c) {
+  if (uring_) {
+    if (c.send_busy || c.out.empty()) return;
+    c.sending.swap(c.out);
+    c.out.clear();
+    c.sending_off = 0;
+    SubmitSend(c);
+    return;
+  }
   while (c.out_off < c.out.size()) {
     const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off,
                              MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -271,7 +316,12 @@ void Worker::Flush(Conn& c) {
 void Worker::Fail(Conn& c, const std::string& why) {
   if (c.dead) return;
   c.dead = true;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  if (uring_) {
+    // Ends the operations in flight on it (they hold the socket open).
+    ::shutdown(c.fd, SHUT_RDWR);
+  } else {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c.fd, nullptr);
+  }
   ::close(c.fd);
   c.fd = -1;
   for (Slot& s : c.slots) {
@@ -339,20 +389,24 @@ void Worker::Parse(Conn& c, std::string_view data, Nanos now, size_t* consumed) 
   }
 }
 
+void Worker::Consume(Conn& c, const char* data, size_t n, Nanos now) {
+  size_t used = 0;
+  if (c.in.empty()) {
+    const std::string_view view(data, n);
+    Parse(c, view, now, &used);
+    if (!c.dead) c.in.assign(view.substr(used));
+  } else {
+    c.in.append(data, n);
+    Parse(c, c.in, now, &used);
+    if (!c.dead) c.in.erase(0, used);
+  }
+}
+
 void Worker::ReadFrom(Conn& c, Nanos now) {
   while (!c.dead) {
     const ssize_t n = ::recv(c.fd, buf_.data(), buf_.size(), MSG_DONTWAIT);
     if (n > 0) {
-      size_t used = 0;
-      if (c.in.empty()) {
-        const std::string_view data(buf_.data(), static_cast<size_t>(n));
-        Parse(c, data, now, &used);
-        if (!c.dead) c.in.assign(data.substr(used));
-      } else {
-        c.in.append(buf_.data(), static_cast<size_t>(n));
-        Parse(c, c.in, now, &used);
-        if (!c.dead) c.in.erase(0, used);
-      }
+      Consume(c, buf_.data(), static_cast<size_t>(n), now);
       if (static_cast<size_t>(n) < buf_.size()) return;
       continue;
     }
@@ -397,7 +451,34 @@ Nanos Worker::NextWake(Nanos now) const {
   return wake > now ? wake : now;
 }
 
-void Worker::Run() {
+bool Worker::BeforeWait(Nanos now) {
+  SampleCpu(now);
+  if (!stopping_ && now >= t_end_) {
+    stopping_ = true;
+    drain_deadline_ = now + static_cast<Nanos>(config_.drain_timeout.count()) * 1000000u;
+  }
+  if (open_loop_) IssueDue(now);
+  StampAndFlush();
+  if (prime_ && !MayIssue() && inflight_ == 0) return false;
+  if (stopping_) {
+    bool due_left = false;
+    if (open_loop_) {
+      for (const Conn& c : conns_) due_left = due_left || (!c.dead && Due(c) < t_end_);
+    }
+    if ((inflight_ == 0 && !due_left) || now >= drain_deadline_) return false;
+  }
+  return true;
+}
+
+void Worker::IssueFirst() {
+  if (open_loop_) return;
+  for (Conn& c : conns_) {
+    if (c.dead) continue;
+    for (int i = 0; i < config_.spec.depth && MayIssue(); ++i) Issue(c, 0);
+  }
+}
+
+void Worker::RunEpoll() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   for (Conn& c : conns_) {
     epoll_event ev{};
@@ -405,32 +486,12 @@ void Worker::Run() {
     ev.data.ptr = &c;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c.fd, &ev);
   }
-  if (open_loop_) ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   SleepUntil(t_start_);
-  if (!open_loop_) {
-    for (Conn& c : conns_) {
-      if (c.dead) continue;
-      for (int i = 0; i < config_.spec.depth && MayIssue(); ++i) Issue(c, 0);
-    }
-  }
+  IssueFirst();
   std::vector<epoll_event> events(kMaxEvents);
   for (;;) {
     Nanos now = Now();
-    SampleCpu(now);
-    if (!stopping_ && now >= t_end_) {
-      stopping_ = true;
-      drain_deadline_ = now + static_cast<Nanos>(config_.drain_timeout.count()) * 1000000u;
-    }
-    if (open_loop_) IssueDue(now);
-    StampAndFlush();
-    if (prime_ && !MayIssue() && inflight_ == 0) break;
-    if (stopping_) {
-      bool due_left = false;
-      if (open_loop_) {
-        for (const Conn& c : conns_) due_left = due_left || (!c.dead && Due(c) < t_end_);
-      }
-      if ((inflight_ == 0 && !due_left) || now >= drain_deadline_) break;
-    }
+    if (!BeforeWait(now)) break;
     const Nanos wait = NextWake(now) - now;
     timespec ts;
     ts.tv_sec = static_cast<time_t>(wait / 1000000000u);
@@ -449,6 +510,187 @@ void Worker::Run() {
       if (!c.dead && (events[i].events & EPOLLOUT)) Flush(c);
     }
   }
+  ::close(epoll_fd_);
+}
+
+bool Worker::SetupUring() {
+  // Room for every connection's receive, send and cancellation at once.
+  const unsigned entries = static_cast<unsigned>(std::min<size_t>(3 * conns_.size() + 8, 4096));
+  // The newest flags first, as the daemon's loop does; the ring is made on
+  // the thread that submits to it (SINGLE_ISSUER).
+  for (unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+                         unsigned{IORING_SETUP_COOP_TASKRUN}, 0u}) {
+    io_uring_params p{};
+    p.flags = flags;
+    const int ret = io_uring_queue_init_params(entries, &ring_, &p);
+    if (ret == 0) return true;
+    if (ret != -EINVAL) return false;
+  }
+  return false;
+}
+
+io_uring_sqe* Worker::Sqe() {
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  if (sqe == nullptr) {  // the queue is full: hand it to the kernel
+    io_uring_submit(&ring_);
+    sqe = io_uring_get_sqe(&ring_);
+  }
+  return sqe;
+}
+
+void Worker::ArmRecv(Conn& c) {
+  if (!c.recv_buf) c.recv_buf = std::make_unique<char[]>(kUringRecvBytes);
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) {
+    Fail(c, "io_uring: no submission entry");
+    return;
+  }
+  io_uring_prep_recv(sqe, c.fd, c.recv_buf.get(), kUringRecvBytes, 0);
+  io_uring_sqe_set_data64(sqe, (IndexOf(c) << kOpBits) | kOpRecv);
+  c.recv_busy = true;
+  ++uring_ops_;
+}
+
+void Worker::SubmitSend(Conn& c) {
+  io_uring_sqe* sqe = Sqe();
+  if (sqe == nullptr) {
+    Fail(c, "io_uring: no submission entry");
+    return;
+  }
+  io_uring_prep_send(sqe, c.fd, c.sending.data() + c.sending_off, c.sending.size() - c.sending_off,
+                     MSG_NOSIGNAL);
+  io_uring_sqe_set_data64(sqe, (IndexOf(c) << kOpBits) | kOpSend);
+  c.send_busy = true;
+  ++uring_ops_;
+}
+
+void Worker::OnRecv(Conn& c, int res, Nanos now) {
+  c.recv_busy = false;
+  if (c.dead || draining_ || res == -ECANCELED) return;
+  if (res > 0) {
+    Consume(c, c.recv_buf.get(), static_cast<size_t>(res), now);
+    if (!c.dead) ArmRecv(c);
+    return;
+  }
+  if (res == 0) {
+    Fail(c, "closed by the server");
+  } else if (res == -EINTR || res == -EAGAIN) {
+    ArmRecv(c);
+  } else {
+    Fail(c, absl::StrCat("recv: ", std::strerror(-res)));
+  }
+}
+
+void Worker::OnSend(Conn& c, int res) {
+  c.send_busy = false;
+  if (c.dead || draining_ || res == -ECANCELED) return;
+  if (res == -EINTR || res == -EAGAIN) {
+    SubmitSend(c);
+    return;
+  }
+  if (res < 0) {
+    Fail(c, absl::StrCat("send: ", std::strerror(-res)));
+    return;
+  }
+  c.sending_off += static_cast<size_t>(res);
+  if (c.sending_off < c.sending.size()) {
+    SubmitSend(c);  // the socket took part of it
+    return;
+  }
+  c.sending.clear();
+  c.sending_off = 0;
+  Flush(c);  // what was issued while it was out
+}
+
+void Worker::ReapUring(Nanos now) {
+  unsigned head = 0;
+  unsigned seen = 0;
+  io_uring_cqe* cqe = nullptr;
+  io_uring_for_each_cqe(&ring_, head, cqe) {
+    ++seen;
+    --uring_ops_;
+    const uint64_t data = io_uring_cqe_get_data64(cqe);
+    Conn& c = conns_[static_cast<size_t>(data >> kOpBits)];
+    switch (data & ((1u << kOpBits) - 1)) {
+      case kOpRecv:
+        OnRecv(c, cqe->res, now);
+        break;
+      case kOpSend:
+        OnSend(c, cqe->res);
+        break;
+      default:  // a cancellation's own completion
+        break;
+    }
+  }
+  io_uring_cq_advance(&ring_, seen);
+}
+
+void Worker::RunUring() {
+  for (Conn& c : conns_) {
+    if (!c.dead) ArmRecv(c);
+  }
+  io_uring_submit(&ring_);
+  SleepUntil(t_start_);
+  IssueFirst();
+  for (;;) {
+    Nanos now = Now();
+    if (!BeforeWait(now)) break;
+    const Nanos wait = NextWake(now) - now;
+    __kernel_timespec ts;
+    ts.tv_sec = static_cast<int64_t>(wait / 1000000000u);
+    ts.tv_nsec = static_cast<long long>(wait % 1000000000u);
+    io_uring_cqe* cqe = nullptr;
+    // Submits what the pass queued and waits for one completion, in one
+    // system call.
+    const int ret = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+      result_.connection_errors.push_back(
+          absl::StrCat("io_uring_submit_and_wait_timeout: ", std::strerror(-ret)));
+      break;
+    }
+    ReapUring(Now());
+  }
+  DrainUring();
+}
+
+void Worker::DrainUring() {
+  // The connections may outlive this worker (priming hands them on), so no
+  // operation of this ring may be left to take their bytes: cancel each,
+  // and wait for every completion.
+  draining_ = true;
+  for (Conn& c : conns_) {
+    for (UringOp op : {kOpRecv, kOpSend}) {
+      if (!(op == kOpRecv ? c.recv_busy : c.send_busy)) continue;
+      io_uring_sqe* sqe = Sqe();
+      if (sqe == nullptr) break;
+      io_uring_prep_cancel64(sqe, (IndexOf(c) << kOpBits) | op, 0);
+      io_uring_sqe_set_data64(sqe, (IndexOf(c) << kOpBits) | kOpCancel);
+      ++uring_ops_;
+    }
+  }
+  const Nanos deadline = Now() + kUringDrainNs;
+  while (uring_ops_ > 0 && Now() < deadline) {
+    __kernel_timespec ts{0, 100000000};
+    io_uring_cqe* cqe = nullptr;
+    io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    ReapUring(Now());
+  }
+  if (uring_ops_ > 0) {
+    result_.connection_errors.push_back(
+        absl::StrCat("io_uring: ", uring_ops_, " operations still in flight after the run"));
+  }
+  io_uring_queue_exit(&ring_);
+}
+
+void Worker::Run() {
+  if (open_loop_) ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  uring_ = config_.client_loop == ClientLoop::kUring && SetupUring();
+  result_.client_uring = uring_;
+  if (uring_) {
+    RunUring();
+  } else {
+    RunEpoll();
+  }
   // Whatever is still owed counts against the server.
   for (Conn& c : conns_) {
     for (Slot& s : c.slots) {
@@ -466,7 +708,6 @@ void Worker::Run() {
       c.dead = true;
     }
   }
-  ::close(epoll_fd_);
 }
 
 }  // namespace
@@ -613,6 +854,13 @@ RunResult MergeResults(std::vector<RunResult>& parts, double window_seconds, int
     }
     total.client_cpu_ns += r.client_cpu_ns;
     total.client_busiest_share = std::max(total.client_busiest_share, r.client_busiest_share);
+  }
+  // The measured threads' loops: the last client_threads parts (priming
+  // parts may come first).
+  const size_t measured = std::min(parts.size(), static_cast<size_t>(std::max(client_threads, 0)));
+  total.client_uring = measured > 0;
+  for (size_t i = parts.size() - measured; i < parts.size(); ++i) {
+    total.client_uring = total.client_uring && parts[i].client_uring;
   }
   return total;
 }

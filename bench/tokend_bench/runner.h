@@ -3,9 +3,11 @@
 //
 // Drives one run: `connections` non-blocking Unix-socket connections, shared
 // out among `threads` client threads, each thread driving its own with one
-// epoll set. Requests are pipelined, and every response is matched to its
-// request by id (the protocol does not promise order). A batch of requests
-// for one connection goes out in one send.
+// io_uring (one receive in flight per connection, a pass's sends submitted
+// and the wait made in one system call) or, where the kernel refuses a ring
+// or --client-loop epoll asks, one epoll set. Requests are pipelined, and every response is matched
+// to its request by id (the protocol does not promise order). A batch of requests for one
+// connection goes out in one send.
 //
 //   Closed loop (rate 0): each connection keeps `depth` requests in flight;
 //   a response is answered at once by the next request. Latency runs from
@@ -58,6 +60,7 @@ struct RunConfig {
   double duration_seconds = 5;
   double warmup_seconds = 1;
   int threads = 1;  // at most spec.connections are used
+  ClientLoop client_loop = ClientLoop::kUring;
   const Workload* workload = nullptr;
   std::chrono::milliseconds drain_timeout{2000};
 };
@@ -88,6 +91,9 @@ struct RunResult {
   int client_threads = 0;
   uint64_t client_cpu_ns = 0;
   double client_busiest_share = 0;
+  // Whether every client thread drove its connections with io_uring (else
+  // at least one used epoll).
+  bool client_uring = false;
 
   // The server's processes (spec.server_pids) over the window, read from
   // /proc at its start and end. server_error says why not when they could

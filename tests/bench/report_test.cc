@@ -169,9 +169,10 @@ TEST(ReportTest, TextSaysWhenTheClientWasSaturated) {
   RunRecord r = Record("validate", Op::kValidate, 20000, 1000);
   r.result.client_threads = 1;
   r.result.client_busiest_share = 0.5;
-  EXPECT_THAT(TextReport({r}), HasSubstr("(busiest 50.0%), 1 thread\n"));
+  EXPECT_THAT(TextReport({r}), HasSubstr("(busiest 50.0%), 1 thread (epoll)\n"));
   r.result.client_busiest_share = 0.97;
-  EXPECT_THAT(TextReport({r}), HasSubstr("(busiest 97.0%), 1 thread (saturated"));
+  r.result.client_uring = true;
+  EXPECT_THAT(TextReport({r}), HasSubstr("(busiest 97.0%), 1 thread (io_uring) (saturated"));
 }
 
 TEST(ReportTest, OpenLoopJsonSplitsTheSendDelay) {

@@ -3,6 +3,7 @@
 // what it reports: every status as expected, the JSON keys scripts rely
 // on, the exit status, the plot.
 #include <fcntl.h>
+#include <liburing.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/random.h>
@@ -175,6 +176,79 @@ TEST_F(TokendBenchTest, ValidateAgainstARealDaemonIsAllOkWithEveryJsonKey) {
   const std::string svg = ReadFile(plot);
   EXPECT_THAT(svg, HasSubstr("<svg"));
   EXPECT_THAT(svg, HasSubstr("<path class=\"series\""));
+}
+
+// Whether this kernel lets a process make an io_uring (seccomp may not).
+bool KernelAllowsIoUring() {
+  io_uring ring;
+  if (io_uring_queue_init(2, &ring, 0) != 0) return false;
+  io_uring_queue_exit(&ring);
+  return true;
+}
+
+// Both client loops get every answer, priming included: with io_uring the
+// priming thread's receives are cancelled before the measuring thread takes
+// the same connections, and a receive left behind would take its answers
+// (NO_ANSWER, unexpected).
+TEST_F(TokendBenchTest, BothClientLoopsGetEveryAnswerAndSayWhichRan) {
+  StartDaemon();
+  for (const std::string loop : {"io_uring", "epoll"}) {
+    ASSERT_EQ(Bench({"--op", "validate", "--mint", key_, "--unique", "64", "--connections", "4",
+                     "--depth", "8", "--duration", "0.5", "--warmup", "0.1", "--client-loop", loop,
+                     "--json"}),
+              0)
+        << loop << ": " << err_ << out_;
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser_.parse(out_).get(doc), simdjson::SUCCESS) << out_;
+    simdjson::dom::element run = doc["runs"].at(0);
+    const std::string want = loop == "epoll" || KernelAllowsIoUring() ? loop : "epoll";
+    EXPECT_EQ(std::string_view(run["client_loop"]), want);
+    EXPECT_EQ(uint64_t(run["unexpected"]), 0u) << loop;
+    EXPECT_EQ(uint64_t(run["primed"]), 64u) << loop;
+    EXPECT_GT(uint64_t(run["status_counts"]["OK"]), 64u) << loop;
+  }
+  EXPECT_EQ(Bench({"--client-loop", "kqueue"}), 2);
+  EXPECT_THAT(err_, HasSubstr("io_uring or epoll"));
+}
+
+// A server that dies mid-run ends the run with its requests counted as lost,
+// under either loop: no hang on operations the dead sockets left in flight.
+TEST_F(TokendBenchTest, ADaemonKilledMidRunIsCountedAsLostNotAHang) {
+  for (const std::string loop : {"io_uring", "epoll"}) {
+    StartDaemon();
+    const std::vector<std::string> args = {TOKEND_BENCH_BINARY,
+                                           "--socket",
+                                           socket(),
+                                           "--op",
+                                           "ping",
+                                           "--connections",
+                                           "4",
+                                           "--depth",
+                                           "8",
+                                           "--duration",
+                                           "3",
+                                           "--warmup",
+                                           "0",
+                                           "--client-loop",
+                                           loop,
+                                           "--json"};
+    const auto started = std::chrono::steady_clock::now();
+    const pid_t bench = Spawn(args, dir_ + "/bench.out", dir_ + "/bench.err");
+    ASSERT_GT(bench, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    kill(daemon_, SIGKILL);
+    WaitExit(daemon_);
+    daemon_ = -1;
+    EXPECT_EQ(WaitExit(bench), 1) << loop;
+    // The window still runs its course, plus at most the drain timeout.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20)) << loop;
+    out_ = ReadFile(dir_ + "/bench.out");
+    simdjson::dom::element doc;
+    ASSERT_EQ(parser_.parse(out_).get(doc), simdjson::SUCCESS) << loop << ": " << out_;
+    simdjson::dom::element run = doc["runs"].at(0);
+    EXPECT_GT(uint64_t(run["status_counts"]["CONNECTION_LOST"]), 0u) << loop;
+    EXPECT_GT(simdjson::dom::array(run["connection_errors"]).size(), 0u) << loop;
+  }
 }
 
 TEST_F(TokendBenchTest, CompareCountsTamperedTokensAsBadSignatureAndPrintsRatios) {
