@@ -24,7 +24,12 @@
 namespace tokend::auth {
 namespace {
 
-// --- An arena for OpenSSL's allocations, switched on around key creation ----
+// --- An arena for the keys' allocations (OpenSSL's and C++'s), switched on around key creation
+
+// The replaced global operator new below takes its memory from malloc, so
+// its operator delete gives it back with free: GCC's -Wmismatched-new-delete
+// cannot tell that from the mistake it looks for once ArenaFree is inlined.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 constexpr size_t kArenaSize = size_t{1} << 20;
 char* g_arena = nullptr;
