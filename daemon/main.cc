@@ -228,6 +228,7 @@ int Run(const Config& config) {
   watch.revoked_path = config.revoked_path;
   watch.poll_interval = std::chrono::seconds(config.poll_interval_seconds);
   watch.log = [](LogLevel level, std::string_view line) { Log(level, line); };
+  watch.allowed_algs = config.allowed_algs;
 
   std::vector<std::string> warnings;
   absl::StatusOr<std::shared_ptr<const auth::KeySet>> initial = LoadInitialKeySet(watch, &warnings);

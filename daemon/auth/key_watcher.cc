@@ -602,6 +602,28 @@ void KeyWatcherImpl::RecordFailure(Trigger trigger, const KeySet& current,
 
 }  // namespace
 
+namespace {
+
+// A warning when `keys` holds JWT keys and none of them serves an algorithm
+// the policy allows: every JWT would get ALG_NOT_ALLOWED or UNKNOWN_KEY.
+std::optional<std::string> NoAllowedAlgWarning(const Keyring& keys,
+                                               const KeyWatcherOptions& options) {
+  if (keys.empty()) return std::nullopt;  // API keys only, or nothing yet
+  std::vector<std::string> allowed;
+  for (size_t i = 1; i < kAlgCount; ++i) {
+    const auto alg = static_cast<Alg>(i);
+    if (!options.allowed_algs.Contains(alg)) continue;
+    allowed.emplace_back(AlgName(alg));
+    for (const std::unique_ptr<Key>& key : keys.keys()) {
+      if (key->Serves(alg)) return std::nullopt;
+    }
+  }
+  return absl::StrCat("no key in ", options.keys_path, " serves an algorithm --algorithms allows (",
+                      absl::StrJoin(allowed, ", "), "): every JWT will be refused until one does");
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<const KeySet>> LoadKeySet(const KeyWatcherOptions& options,
                                                          std::vector<std::string>* warnings) {
   if (absl::Status s = CheckKeysPathExists(options.keys_path, "is unavailable"); !s.ok()) return s;
@@ -625,6 +647,9 @@ absl::StatusOr<std::shared_ptr<const KeySet>> LoadKeySet(const KeyWatcherOptions
   }
   if (warnings != nullptr) {
     for (std::string& w : loaded->warnings) warnings->push_back(std::move(w));
+    if (std::optional<std::string> w = NoAllowedAlgWarning(**keys, options); w) {
+      warnings->push_back(*std::move(w));
+    }
   }
   return KeySet::Make(*std::move(keys), std::move(revoked), *std::move(api_keys));
 }

@@ -64,6 +64,9 @@ struct KeyWatcherOptions {
   // The warnings already logged for the initial set (LoadKeySet's): not
   // logged again unless a later load's differ.
   std::vector<std::string> initial_warnings;
+  // The JWS algorithms the policy allows (--algorithms): a load whose JWT
+  // keys serve none of them warns, since every JWT would then be refused.
+  AlgSet allowed_algs = AlgSet::All();
 };
 
 struct KeyWatcherStats {

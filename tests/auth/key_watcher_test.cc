@@ -688,6 +688,40 @@ TEST_F(KeyWatcherTest, RevocationFifoFailsTheLoadWithoutBlocking) {
   EXPECT_NE(set.status().message().find("not a regular file"), std::string::npos) << set.status();
 }
 
+// --algorithms naming only algorithms no loaded key serves refuses every
+// JWT: the load says so, naming the allowed set, and says nothing when a
+// key serves one of them or when there are no JWT keys at all.
+TEST_F(KeyWatcherTest, KeysServingNoAllowedAlgorithmAreWarnedAbout) {
+  KeyWatcherOptions options = Options(keys_);
+  AlgSet rsa_only;
+  rsa_only.Add(Alg::kRS256);
+  rsa_only.Add(Alg::kPS256);
+  options.allowed_algs = rsa_only;
+  const auto warnings_of = [&] {
+    std::vector<std::string> warnings;
+    EXPECT_TRUE(LoadKeySet(options, &warnings).ok());
+    std::string all;
+    for (const std::string& w : warnings) all += w + "\n";
+    return all;
+  };
+  EXPECT_EQ(warnings_of().find("serves an algorithm"), std::string::npos)
+      << "an empty keys directory has no JWT key to warn about";
+
+  AddKey(keys_, "k1");  // an HMAC secret
+  const std::string warned = warnings_of();
+  EXPECT_NE(warned.find("no key in " + keys_.string() +
+                        " serves an algorithm --algorithms allows (RS256, PS256)"),
+            std::string::npos)
+      << warned;
+
+  AlgSet with_hs256 = rsa_only;
+  with_hs256.Add(Alg::kHS256);
+  options.allowed_algs = with_hs256;
+  EXPECT_EQ(warnings_of().find("serves an algorithm"), std::string::npos);
+  options.allowed_algs = AlgSet::All();
+  EXPECT_EQ(warnings_of().find("serves an algorithm"), std::string::npos);
+}
+
 TEST(LoadKeySetTest, MissingKeysPathIsNotFound) {
   KeyWatcherOptions options;
   options.keys_path = "/nonexistent/tokend/keys";
