@@ -429,7 +429,9 @@ Load (closed loop unless --rate is given):
   --client-loop io_uring|epoll
                          how each client thread drives its connections
                          (default io_uring: a pass's sends go out and its
-                         wait happens in one system call; epoll where the
+                         wait happens in one system call, and a closed loop
+                         polls up to 30 us before sleeping, time reported
+                         apart and not counted as busy; epoll where the
                          kernel refuses a ring); epoll makes a send and a
                          receive system call per connection
 Tokens (--op validate):

@@ -202,7 +202,10 @@ std::string TextReport(const std::vector<RunRecord>& runs) {
                                 "thread%s (%s)%s\n",
                                 100 * res.client_mean_share(), 100 * res.client_busiest_share,
                                 res.client_threads, res.client_threads == 1 ? "" : "s",
-                                res.client_uring ? "io_uring" : "epoll",
+                                res.client_poll_ns > 0
+                                    ? absl::StrFormat("io_uring; polling %.1f%%, not counted",
+                                                      100 * res.client_poll_share())
+                                    : std::string(res.client_uring ? "io_uring" : "epoll"),
                                 res.client_busiest_share >= kClientSaturated
                                     ? " (saturated: these figures may be the client's)"
                                     : ""));
@@ -286,6 +289,7 @@ std::string JsonReport(const std::vector<RunRecord>& runs) {
     absl::StrAppend(
         &o, ",\"primed\":", res.primed, ",\"client_threads\":", res.client_threads,
         ",\"client_loop\":\"", res.client_uring ? "io_uring" : "epoll", "\"",
+        ",\"client_poll_percent\":", JsonNumber(100 * res.client_poll_share()),
         ",\"client_cpu_percent\":", JsonNumber(100 * res.client_mean_share()),
         ",\"client_busiest_thread_cpu_percent\":", JsonNumber(100 * res.client_busiest_share),
         ",\"bottleneck\":\"", BottleneckName(verdict.bottleneck), "\",\"warning\":\"",

@@ -4,8 +4,10 @@
 // Drives one run: `connections` non-blocking Unix-socket connections, shared
 // out among `threads` client threads, each thread driving its own with one
 // io_uring (one receive in flight per connection, a pass's sends submitted
-// and the wait made in one system call) or, where the kernel refuses a ring
-// or --client-loop epoll asks, one epoll set. Requests are pipelined, and every response is matched
+// and the wait made in one system call; in the closed loop a thread polls
+// for completions for up to 30 us before it sleeps, time left out of its
+// busy share) or, where the kernel refuses a ring or --client-loop epoll
+// asks, one epoll set. Requests are pipelined, and every response is matched
 // to its request by id (the protocol does not promise order). A batch of requests for one
 // connection goes out in one send.
 //
@@ -42,6 +44,7 @@
 #ifndef TOKEND_BENCH_TOKEND_BENCH_RUNNER_H_
 #define TOKEND_BENCH_TOKEND_BENCH_RUNNER_H_
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -94,6 +97,10 @@ struct RunResult {
   // Whether every client thread drove its connections with io_uring (else
   // at least one used epoll).
   bool client_uring = false;
+  // io_uring, closed loop: the threads' time polling for completions before
+  // sleeping, summed. It is in client_cpu_ns but not in
+  // client_busiest_share: polling is waiting, done on the CPU.
+  uint64_t client_poll_ns = 0;
 
   // The server's processes (spec.server_pids) over the window, read from
   // /proc at its start and end. server_error says why not when they could
@@ -121,9 +128,17 @@ struct RunResult {
                : 0;
   }
   // The client threads' mean CPU over the window, in cores per thread.
+  // Polling (client_poll_ns) left out.
   double client_mean_share() const {
+    const uint64_t busy = client_cpu_ns - std::min(client_cpu_ns, client_poll_ns);
     return client_threads > 0 && window_seconds > 0
-               ? static_cast<double>(client_cpu_ns) / 1e9 / window_seconds / client_threads
+               ? static_cast<double>(busy) / 1e9 / window_seconds / client_threads
+               : 0;
+  }
+  // The threads' mean time polling, as a share of the window.
+  double client_poll_share() const {
+    return client_threads > 0 && window_seconds > 0
+               ? static_cast<double>(client_poll_ns) / 1e9 / window_seconds / client_threads
                : 0;
   }
   uint64_t total_responses() const;

@@ -173,6 +173,14 @@ TEST(ReportTest, TextSaysWhenTheClientWasSaturated) {
   r.result.client_busiest_share = 0.97;
   r.result.client_uring = true;
   EXPECT_THAT(TextReport({r}), HasSubstr("(busiest 97.0%), 1 thread (io_uring) (saturated"));
+  // Polling time is named apart and left out of the busy share.
+  r.result.window_seconds = 2;
+  r.result.client_cpu_ns = 1800000000;
+  r.result.client_poll_ns = 600000000;
+  r.result.client_busiest_share = 0.6;
+  EXPECT_THAT(TextReport({r}),
+              HasSubstr("60.0% of a core per thread (busiest 60.0%), 1 thread (io_uring; polling "
+                        "30.0%, not counted)\n"));
 }
 
 TEST(ReportTest, OpenLoopJsonSplitsTheSendDelay) {
