@@ -60,10 +60,17 @@ Nanos Now() {
 
 Nanos Seconds(double s) { return static_cast<Nanos>(s * 1e9); }
 
+// `ns` as a timespec (or the kernel's __kernel_timespec, for io_uring).
+template <typename Timespec = timespec>
+Timespec ToTimespec(Nanos ns) {
+  Timespec ts{};
+  ts.tv_sec = static_cast<decltype(ts.tv_sec)>(ns / 1000000000u);
+  ts.tv_nsec = static_cast<decltype(ts.tv_nsec)>(ns % 1000000000u);
+  return ts;
+}
+
 void SleepUntil(Nanos t) {
-  timespec ts;
-  ts.tv_sec = static_cast<time_t>(t / 1000000000u);
-  ts.tv_nsec = static_cast<long>(t % 1000000000u);
+  const timespec ts = ToTimespec(t);
   while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
   }
 }
@@ -165,7 +172,10 @@ class Worker {
   bool SetupUring();
   void RunUring();
   io_uring_sqe* Sqe();
-  size_t IndexOf(const Conn& c) const { return static_cast<size_t>(&c - conns_.data()); }
+  // An operation's user data: the connection's index and the kind.
+  uint64_t OpData(const Conn& c, UringOp op) const {
+    return (static_cast<uint64_t>(&c - conns_.data()) << kOpBits) | op;
+  }
   void ArmRecv(Conn& c);
   void SubmitSend(Conn& c);
   void ReapUring(Nanos now);
@@ -507,9 +517,7 @@ void Worker::RunEpoll() {
     Nanos now = Now();
     if (!BeforeWait(now)) break;
     const Nanos wait = NextWake(now) - now;
-    timespec ts;
-    ts.tv_sec = static_cast<time_t>(wait / 1000000000u);
-    ts.tv_nsec = static_cast<long>(wait % 1000000000u);
+    const timespec ts = ToTimespec(wait);
     const int n = ::epoll_pwait2(epoll_fd_, events.data(), kMaxEvents, &ts, nullptr);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -560,7 +568,7 @@ void Worker::ArmRecv(Conn& c) {
     return;
   }
   io_uring_prep_recv(sqe, c.fd, c.recv_buf.get(), kUringRecvBytes, 0);
-  io_uring_sqe_set_data64(sqe, (IndexOf(c) << kOpBits) | kOpRecv);
+  io_uring_sqe_set_data64(sqe, OpData(c, kOpRecv));
   c.recv_busy = true;
   ++uring_ops_;
 }
@@ -573,7 +581,7 @@ void Worker::SubmitSend(Conn& c) {
   }
   io_uring_prep_send(sqe, c.fd, c.sending.data() + c.sending_off, c.sending.size() - c.sending_off,
                      MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, (IndexOf(c) << kOpBits) | kOpSend);
+  io_uring_sqe_set_data64(sqe, OpData(c, kOpSend));
   c.send_busy = true;
   ++uring_ops_;
 }
@@ -664,11 +672,9 @@ void Worker::RunUring() {
     Nanos now = Now();
     if (!BeforeWait(now)) break;
     const Nanos wait = NextWake(now) - now;
-    __kernel_timespec ts;
-    ts.tv_sec = static_cast<int64_t>(wait / 1000000000u);
-    ts.tv_nsec = static_cast<long long>(wait % 1000000000u);
+    __kernel_timespec ts = ToTimespec<__kernel_timespec>(wait);
     io_uring_cqe* cqe = nullptr;
-    if (!open_loop_ && PollUring(std::min(now + kUringPollNs, now + wait))) {
+    if (!open_loop_ && PollUring(now + std::min(kUringPollNs, wait))) {
       ReapUring(Now());
       continue;
     }
@@ -695,14 +701,14 @@ void Worker::DrainUring() {
       if (!(op == kOpRecv ? c.recv_busy : c.send_busy)) continue;
       io_uring_sqe* sqe = Sqe();
       if (sqe == nullptr) break;
-      io_uring_prep_cancel64(sqe, (IndexOf(c) << kOpBits) | op, 0);
-      io_uring_sqe_set_data64(sqe, (IndexOf(c) << kOpBits) | kOpCancel);
+      io_uring_prep_cancel64(sqe, OpData(c, op), 0);
+      io_uring_sqe_set_data64(sqe, OpData(c, kOpCancel));
       ++uring_ops_;
     }
   }
   const Nanos deadline = Now() + kUringDrainNs;
   while (uring_ops_ > 0 && Now() < deadline) {
-    __kernel_timespec ts{0, 100000000};
+    __kernel_timespec ts = ToTimespec<__kernel_timespec>(100000000);
     io_uring_cqe* cqe = nullptr;
     io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     ReapUring(Now());
