@@ -9,6 +9,13 @@
 //                                        other entries in the table
 //   BM_CacheHitSpread/<resident>         hits spread over <resident> distinct
 //                                        real tokens (cold cache lines)
+//   BM_CacheMiss/<entries>               262,144 distinct real tokens, in a
+//                                        scattered order, through a cache of
+//                                        <entries> (0: no cache); where that
+//                                        holds far fewer, each is a miss that
+//                                        inserts, and the difference to
+//                                        BM_CacheMiss/0 is the cache's cost
+//                                        on a miss
 // Counters: bytes_per_entry (table bytes per entry), resident (live entries).
 #include <map>
 #include <memory>
@@ -134,6 +141,50 @@ void BM_CacheHitSpread(benchmark::State& state) {
   SetCounters(state, f);
 }
 BENCHMARK(BM_CacheHitSpread)->Arg(1000)->Arg(100000);
+
+// 262,144 distinct real tokens, minted once, shared by the miss benchmarks.
+const std::vector<std::string>& MissTokens() {
+  static const std::vector<std::string> tokens = [] {
+    std::vector<std::string> out;
+    const std::string header = auth::JwtHeaderJson(auth::Alg::kHS256, kBenchKid);
+    for (size_t i = 0; i < 262'144; ++i) {
+      out.push_back(auth::MintToken(
+          auth::Alg::kHS256, header,
+          absl::StrCat(R"({"iss":"https://idp.example","sub":"user-)", i,
+                       R"(","aud":"api.example","iat":1700000000,"exp":4102444800})"),
+          kBenchKey));
+    }
+    return out;
+  }();
+  return tokens;
+}
+
+void BM_CacheMiss(benchmark::State& state) {
+  static const auth::Policy policy;
+  static const auth::KeySetPublisher publisher(BenchKeys());
+  const std::vector<std::string>& tokens = MissTokens();
+  std::unique_ptr<auth::TokenCache> cache;
+  if (state.range(0) > 0) {
+    auth::TokenCache::Options options;
+    options.max_entries = static_cast<size_t>(state.range(0));
+    options.leeway_seconds = policy.leeway_seconds;
+    cache = *auth::TokenCache::Create(options);
+  }
+  auth::Validator validator(policy, publisher, cache.get());
+  // Fill the table, so that every insert below evicts.
+  for (const std::string& token : tokens) validator.Validate(token, "", false, kBenchNow);
+  size_t i = 0;
+  int64_t hits = 0;
+  for (auto _ : state) {
+    auth::ValidationResult r = validator.Validate(tokens[i], "", false, kBenchNow);
+    hits += r.cache_hit;
+    benchmark::DoNotOptimize(r);
+    i = (i + 7919) % tokens.size();
+  }
+  state.counters["hit_rate"] =
+      benchmark::Counter(static_cast<double>(hits), benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_CacheMiss)->Arg(0)->Arg(65536)->Arg(1'000'000);
 
 void BM_ValidateNoCache(benchmark::State& state) {
   static const auth::Policy policy;
