@@ -19,9 +19,11 @@
 
 namespace tokend::auth {
 
+using token_cache_internal::DiesHint;
 using token_cache_internal::Entry;
 using token_cache_internal::kAudIsIss;
 using token_cache_internal::kEntryWords;
+using token_cache_internal::MaybeDead;
 
 namespace {
 
@@ -42,20 +44,8 @@ static_assert(offsetof(Entry, strings) % sizeof(uint64_t) == 0);
 static_assert(offsetof(Entry, tag) == 0);
 static_assert(offsetof(Entry, dead_at) % sizeof(uint64_t) == 0);
 
-// A slot's death, coarsely, for the bucket header: the 64-second period of
-// its dead_at, mod 2^16. Insert() reads a slot's exact dead_at only when
-// this says the period has come (or when the value wrapped, for entries
-// that outlive 24 days): a full bucket's live slots cost no read.
-uint16_t DiesHint(int64_t dead_at) {
-  return static_cast<uint16_t>(static_cast<uint64_t>(dead_at) >> 6);
-}
-bool MaybeDead(uint16_t dies, int64_t now) {
-  const auto period = static_cast<uint16_t>(static_cast<uint64_t>(now) >> 6);
-  return static_cast<int16_t>(static_cast<uint16_t>(period - dies)) >= 0;
-}
-
-uint32_t HintOf(const TokenCacheKey& key) {
-  uint32_t hint = static_cast<uint32_t>(key.tag[1]);
+uint16_t HintOf(const TokenCacheKey& key) {
+  const auto hint = static_cast<uint16_t>(key.tag[1]);
   return hint == 0 ? 1 : hint;  // 0 marks an empty slot
 }
 
@@ -128,10 +118,10 @@ struct alignas(64) TokenCache::Bucket {
     uint64_t seq;  // odd while a writer owns the slot
     uint64_t words[kEntryWords];
   };
-  uint32_t hint[kWays];  // tag bits of the slot's entry; 0 = empty
+  uint32_t dies[kWays];  // DiesHint() of the slot's entry
+  uint16_t hint[kWays];  // tag bits of the slot's entry; 0 = empty
   uint8_t ref[kWays];    // CLOCK reference bytes
   uint32_t hand;         // CLOCK hand (mod kWays)
-  uint16_t dies[kWays];  // DiesHint() of the slot's entry
   alignas(64) Slot slot[kWays];
 };
 static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
@@ -212,8 +202,9 @@ TokenCacheKey TokenCache::KeyOf(std::string_view token) const {
 
 std::array<TokenCache::Bucket*, 2> TokenCache::BucketsFor(const TokenCacheKey& key) const {
   // Lemire's multiply-shift maps a tag word onto [0, num_buckets_) without a
-  // division. The hint uses the low half of tag[1], the second bucket its
-  // high half, the first bucket tag[0]: independent bits of the PRF output.
+  // division, from the word's high bits. The hint uses the low 16 bits of
+  // tag[1], the second bucket its high bits, the first bucket tag[0]:
+  // independent bits of the PRF output.
   __extension__ using Wide = unsigned __int128;
   const size_t first = static_cast<size_t>((static_cast<Wide>(key.tag[0]) * num_buckets_) >> 64);
   const size_t second = static_cast<size_t>((static_cast<Wide>(key.tag[1]) * num_buckets_) >> 64);
@@ -221,7 +212,7 @@ std::array<TokenCache::Bucket*, 2> TokenCache::BucketsFor(const TokenCacheKey& k
 }
 
 bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out) const {
-  const uint32_t hint = HintOf(key);
+  const uint16_t hint = HintOf(key);
   const std::array<Bucket*, 2> buckets = BucketsFor(key);
   // Both header lines load at once: a token that is not in the first bucket
   // (every miss) needs the second.
@@ -240,7 +231,7 @@ bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out)
   return false;
 }
 
-TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint32_t hint,
+TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint16_t hint,
                                        int64_t now, CachedToken* out) {
   for (size_t w = 0; w < kWays; ++w) {
     if (Atomic(b.hint[w]).load(std::memory_order_relaxed) != hint) continue;
@@ -344,7 +335,7 @@ void TokenCache::Prefetch(const TokenCacheKey& key) const {
 }
 
 void TokenCache::PrefetchEntry(const TokenCacheKey& key) const {
-  const uint32_t hint = HintOf(key);
+  const uint16_t hint = HintOf(key);
   for (Bucket* b : BucketsFor(key)) {
     for (size_t w = 0; b != nullptr && w < kWays; ++w) {
       if (Atomic(b->hint[w]).load(std::memory_order_relaxed) != hint) continue;
@@ -386,7 +377,7 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
   if (now >= e.dead_at || !Pack(claims, &e)) return false;
 
   const std::array<Bucket*, 2> buckets = BucketsFor(key);
-  const uint32_t hint = HintOf(key);
+  const uint16_t hint = HintOf(key);
 
   // Choose the victim. These reads steer the choice only (invariant 2), so
   // they take no seqlock.
@@ -441,7 +432,7 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
   // Steering state is written while the slot is owned, so it follows the
   // order of the writers.
   Atomic(b.hint[victim]).store(hint, std::memory_order_relaxed);
-  Atomic(b.dies[victim]).store(DiesHint(e.dead_at), std::memory_order_relaxed);
+  Atomic(b.dies[victim]).store(DiesHint(e.dead_at, now), std::memory_order_relaxed);
   Atomic(b.ref[victim]).store(0, std::memory_order_relaxed);
   seq.store(s + 2, std::memory_order_release);
   return true;

@@ -37,11 +37,12 @@
 // copies, only the words the entry's lengths say are used: an entry with up
 // to 56 bytes of strings touches two of the slot's four lines.
 //
-// A bucket's first cache line holds one 32-bit hint per slot (tag bits;
+// A bucket's first cache line holds one 16-bit hint per slot (tag bits;
 // 0 = empty), one CLOCK reference byte per slot, the bucket's CLOCK hand,
-// and per slot the 64-second period in which its entry dies (16 bits), so
-// that choosing a victim reads the slots themselves only for entries that
-// may be dead. Each token has two candidate
+// and per slot the 64-second period in which its entry dies (32 bits, so
+// that it does not wrap within a token's life: DiesHint()), so that
+// choosing a victim reads the slots themselves only for entries that may be
+// dead. Each token has two candidate
 // buckets chosen by independent tag bits (two-choice hashing), so a table
 // can fill close to its capacity before a bucket overflows; a lookup reads
 // the first bucket's header line and, only if the token is not there, the
@@ -133,6 +134,26 @@ static_assert(sizeof(Entry) == kSlotBytes - sizeof(uint64_t));
 // has the length kAudIsIss.
 static_assert(kStringBytes < kAudIsIss);
 inline constexpr size_t kEntryWords = sizeof(Entry) / sizeof(uint64_t);
+
+// A slot's death, coarsely, for its bucket header: the 64-second period of
+// its dead_at, mod 2^32, for an entry inserted at `now`. Insert() reads a
+// slot's exact dead_at only when MaybeDead() says that period has come, so
+// the live slots of a full bucket cost no read. Compared as a signed
+// difference, a period is unambiguous within 2^31 periods (4,000 years) of
+// now; a later death (a token without exp, an exp past the year 2100 of
+// a benchmark) is recorded as 2^30 periods (2,000 years) after `now`.
+inline constexpr int64_t kDiesHorizonPeriods = int64_t{1} << 30;
+constexpr uint32_t DiesHint(int64_t dead_at, int64_t now) {
+  const int64_t period = dead_at >> 6;
+  const int64_t horizon = (now >> 6) + kDiesHorizonPeriods;
+  return static_cast<uint32_t>(static_cast<uint64_t>(period < horizon ? period : horizon));
+}
+// Whether the entry whose DiesHint() is `dies` may be dead at `now`: false
+// only while `now` is in an earlier period than its death.
+constexpr bool MaybeDead(uint32_t dies, int64_t now) {
+  const auto period = static_cast<uint32_t>(static_cast<uint64_t>(now >> 6));
+  return static_cast<int32_t>(period - dies) >= 0;
+}
 
 }  // namespace token_cache_internal
 
@@ -261,7 +282,7 @@ class TokenCache {
   static std::pair<Bucket*, size_t> FreeSlot(const std::array<Bucket*, 2>& buckets, int64_t now);
   // The bucket CLOCK evicts from when both are full.
   static Bucket* ClockBucket(const std::array<Bucket*, 2>& buckets, const TokenCacheKey& key);
-  static Found LookupIn(Bucket& b, const TokenCacheKey& key, uint32_t hint, int64_t now,
+  static Found LookupIn(Bucket& b, const TokenCacheKey& key, uint16_t hint, int64_t now,
                         CachedToken* out);
 
   Bucket* buckets_;

@@ -407,9 +407,38 @@ TEST(TokenCacheTest, UnreferencedTokensAreEvictedInTurn) {
   for (const TokenCacheKey& key : first) EXPECT_FALSE(cache->Lookup(key, kNow, &hit));
 }
 
-// Whatever the live entries' lifetimes: the bucket header keeps each
-// entry's death period in 16 bits, which wraps for entries that outlive
-// about 24 days, and no exp at all means never.
+// The death period in the bucket header says "maybe dead" for no live
+// entry, whatever its life, so a full bucket of long-lived tokens costs no
+// read of their slots; and it says so from the period of the death on. A
+// 16-bit period, as this cache had, wrapped after about 24 days and failed
+// this for the 30-day, one-year and no-exp lives.
+TEST(TokenCacheTest, DeathPeriodNeverCallsALiveEntryDead) {
+  using token_cache_internal::DiesHint;
+  using token_cache_internal::MaybeDead;
+  constexpr int64_t kDay = 86400;
+  constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+  for (const int64_t now : {kNow, int64_t{0}, int64_t{4'102'444'800}}) {
+    for (const int64_t life : {int64_t{1}, int64_t{64}, int64_t{3600}, 25 * kDay, 30 * kDay,
+                               365 * kDay, 3650 * kDay, kNever - now}) {
+      const int64_t dead_at = now + life;
+      const uint32_t dies = DiesHint(dead_at, now);
+      for (const int64_t t : {now, now + life / 2, dead_at - 64, dead_at - 1}) {
+        if (t < now || t >= dead_at) continue;
+        // Alive at t: at most the period of its death may say "maybe".
+        if ((t >> 6) < (dead_at >> 6)) {
+          EXPECT_FALSE(MaybeDead(dies, t)) << "now " << now << " life " << life << " at " << t;
+        }
+      }
+      if (life <= 3650 * kDay) {
+        EXPECT_TRUE(MaybeDead(dies, dead_at)) << "now " << now << " life " << life;
+        EXPECT_TRUE(MaybeDead(dies, dead_at + 30 * kDay)) << "now " << now << " life " << life;
+      }
+    }
+  }
+}
+
+// Whatever the live entries' lifetimes (some past the header's death
+// period's horizon; no exp at all means never).
 TEST(TokenCacheTest, DeadEntriesAreReplacedBeforeLiveOnes) {
   constexpr int64_t kDay = 86400;
   for (const int64_t late_life : {int64_t{3600}, 30 * kDay, 400 * kDay, int64_t{-1}}) {
