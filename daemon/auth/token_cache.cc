@@ -111,18 +111,18 @@ bool Pack(const ClaimsView& claims, Entry* e) {
 
 }  // namespace
 
-// One cache line of steering state, then kWays slots. Zero-filled memory is
+// A bucket's one cache line of steering state; its kWays slots are
+// slots_[bucket * kWays, ...) (the header's "Layout"). Zero-filled memory is
 // an empty bucket.
 struct alignas(64) TokenCache::Bucket {
-  struct Slot {
-    uint64_t seq;  // odd while a writer owns the slot
-    uint64_t words[kEntryWords];
-  };
   uint32_t dies[kWays];  // DiesHint() of the slot's entry
   uint16_t hint[kWays];  // tag bits of the slot's entry; 0 = empty
   uint8_t ref[kWays];    // CLOCK reference bytes
   uint32_t hand;         // CLOCK hand (mod kWays)
-  alignas(64) Slot slot[kWays];
+};
+struct alignas(64) TokenCache::Slot {
+  uint64_t seq;  // odd while a writer owns the slot
+  uint64_t words[kEntryWords];
 };
 static_assert(std::atomic_ref<uint64_t>::is_always_lock_free);
 static_assert(std::atomic_ref<uint32_t>::is_always_lock_free);
@@ -130,10 +130,9 @@ static_assert(std::atomic_ref<uint16_t>::is_always_lock_free);
 static_assert(std::atomic_ref<uint8_t>::is_always_lock_free);
 
 absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& options) {
-  static_assert(sizeof(Bucket::Slot) == token_cache_internal::kSlotBytes);
-  static_assert(sizeof(Bucket::Slot) % 64 == 0);  // every slot starts a cache line
-  static_assert(offsetof(Bucket, slot) == 64);
-  static_assert(sizeof(Bucket) == 64 + kWays * sizeof(Bucket::Slot));
+  static_assert(sizeof(Slot) == token_cache_internal::kSlotBytes);
+  static_assert(sizeof(Slot) % 64 == 0);  // every slot starts a cache line
+  static_assert(sizeof(Bucket) == 64);
   if (options.max_entries == 0) {
     return absl::InvalidArgumentError("token cache: max_entries must be at least 1");
   }
@@ -155,7 +154,10 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
   // for huge pages: a lookup lands anywhere in the table, and with 4 KiB
   // pages nearly every one would also miss the TLB. Where transparent huge
   // pages are off, madvise() fails and the table keeps small pages.
-  const size_t table_bytes = num_buckets * sizeof(Bucket);
+  // The headers, then the slots: both start a cache line (the headers'
+  // bytes are a multiple of 64).
+  const size_t header_bytes = num_buckets * sizeof(Bucket);
+  const size_t table_bytes = header_bytes + num_buckets * kWays * sizeof(Slot);
   const bool huge = table_bytes >= kHugePageBytes;
   const size_t map_bytes = huge ? table_bytes + kHugePageBytes : table_bytes;
   void* mem = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE,
@@ -170,18 +172,20 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
     table = (table + kHugePageBytes - 1) & ~uintptr_t{kHugePageBytes - 1};
     madvise(reinterpret_cast<void*>(table), table_bytes, MADV_HUGEPAGE);
   }
-  std::unique_ptr<TokenCache> cache(new TokenCache(reinterpret_cast<Bucket*>(table), num_buckets,
-                                                   mem, map_bytes, options.leeway_seconds,
-                                                   hash_key));
+  std::unique_ptr<TokenCache> cache(new TokenCache(
+      reinterpret_cast<Bucket*>(table), reinterpret_cast<Slot*>(table + header_bytes), num_buckets,
+      mem, map_bytes, options.leeway_seconds, hash_key));
   // A plain memset of a dead object may be optimised away; OPENSSL_cleanse
   // is not (as in hmac.cc).
   OPENSSL_cleanse(hash_key, sizeof(hash_key));
   return cache;
 }
 
-TokenCache::TokenCache(Bucket* buckets, size_t num_buckets, void* map, size_t map_bytes,
-                       int64_t leeway, std::span<const uint8_t, TokenTagger::kKeyBytes> hash_key)
+TokenCache::TokenCache(Bucket* buckets, Slot* slots, size_t num_buckets, void* map,
+                       size_t map_bytes, int64_t leeway,
+                       std::span<const uint8_t, TokenTagger::kKeyBytes> hash_key)
     : buckets_(buckets),
+      slots_(slots),
       num_buckets_(num_buckets),
       map_(map),
       map_bytes_(map_bytes),
@@ -190,7 +194,11 @@ TokenCache::TokenCache(Bucket* buckets, size_t num_buckets, void* map, size_t ma
 
 TokenCache::~TokenCache() { munmap(map_, map_bytes_); }
 
-size_t TokenCache::BytesPerEntry() { return sizeof(Bucket) / kWays; }
+size_t TokenCache::BytesPerEntry() { return sizeof(Bucket) / kWays + sizeof(Slot); }
+
+TokenCache::Slot& TokenCache::SlotOf(const Bucket* b, size_t w) const {
+  return slots_[static_cast<size_t>(b - buckets_) * kWays + w];
+}
 
 TokenCacheKey TokenCache::KeyOf(std::string_view token) const {
   const std::array<uint64_t, 2> tag = tagger_.Tag(token);
@@ -232,10 +240,10 @@ bool TokenCache::Lookup(const TokenCacheKey& key, int64_t now, CachedToken* out)
 }
 
 TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint16_t hint,
-                                       int64_t now, CachedToken* out) {
+                                       int64_t now, CachedToken* out) const {
   for (size_t w = 0; w < kWays; ++w) {
     if (Atomic(b.hint[w]).load(std::memory_order_relaxed) != hint) continue;
-    Bucket::Slot& slot = b.slot[w];
+    Slot& slot = SlotOf(&b, w);
     const uint64_t seq = Atomic(slot.seq).load(std::memory_order_acquire);
     if (seq & 1) continue;  // a writer owns it: a miss, never a wait
     // Each word goes straight into the caller's entry with an 8-byte store,
@@ -300,7 +308,7 @@ TokenCache::Found TokenCache::LookupIn(Bucket& b, const TokenCacheKey& key, uint
 }
 
 std::pair<TokenCache::Bucket*, size_t> TokenCache::FreeSlot(const std::array<Bucket*, 2>& buckets,
-                                                            int64_t now) {
+                                                            int64_t now) const {
   Bucket* vb = nullptr;
   size_t victim = kWays;
   size_t most_free = 0;
@@ -310,7 +318,7 @@ std::pair<TokenCache::Bucket*, size_t> TokenCache::FreeSlot(const std::array<Buc
       if (Atomic(b->hint[w]).load(std::memory_order_relaxed) == 0 ||
           (MaybeDead(Atomic(b->dies[w]).load(std::memory_order_relaxed), now) &&
            now >= static_cast<int64_t>(
-                      Atomic(b->slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed)))) {
+                      Atomic(SlotOf(b, w).words[kDeadAtWord]).load(std::memory_order_relaxed)))) {
         if (free++ == 0) first_free = w;
       }
     }
@@ -339,8 +347,8 @@ void TokenCache::PrefetchEntry(const TokenCacheKey& key) const {
   for (Bucket* b : BucketsFor(key)) {
     for (size_t w = 0; b != nullptr && w < kWays; ++w) {
       if (Atomic(b->hint[w]).load(std::memory_order_relaxed) != hint) continue;
-      const char* slot = reinterpret_cast<const char*>(&b->slot[w]);
-      for (size_t off = 0; off < sizeof(Bucket::Slot); off += 64) __builtin_prefetch(slot + off);
+      const char* slot = reinterpret_cast<const char*>(&SlotOf(b, w));
+      for (size_t off = 0; off < sizeof(Slot); off += 64) __builtin_prefetch(slot + off);
       return;
     }
   }
@@ -360,8 +368,8 @@ void TokenCache::PrefetchForInsert(const TokenCacheKey& key, int64_t now) const 
       }
     }
   }
-  const char* slot = reinterpret_cast<const char*>(&vb->slot[victim]);
-  for (size_t off = 0; off < sizeof(Bucket::Slot); off += 64) {
+  const char* slot = reinterpret_cast<const char*>(&SlotOf(vb, victim));
+  for (size_t off = 0; off < sizeof(Slot); off += 64) {
     __builtin_prefetch(slot + off, /*rw=*/1, /*locality=*/3);
   }
 }
@@ -386,8 +394,8 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
   for (Bucket* b : buckets) {  // the same token
     for (size_t w = 0; b != nullptr && vb == nullptr && w < kWays; ++w) {
       if (Atomic(b->hint[w]).load(std::memory_order_relaxed) == hint &&
-          Atomic(b->slot[w].words[0]).load(std::memory_order_relaxed) == key.tag[0] &&
-          Atomic(b->slot[w].words[1]).load(std::memory_order_relaxed) == key.tag[1]) {
+          Atomic(SlotOf(b, w).words[0]).load(std::memory_order_relaxed) == key.tag[0] &&
+          Atomic(SlotOf(b, w).words[1]).load(std::memory_order_relaxed) == key.tag[1]) {
         vb = b;
         victim = w;
       }
@@ -412,7 +420,7 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
 
   // Write it under the slot's seqlock; give up rather than wait.
   Bucket& b = *vb;
-  Bucket::Slot& slot = b.slot[victim];
+  Slot& slot = SlotOf(&b, victim);
   std::atomic_ref<uint64_t> seq(slot.seq);
   uint64_t s = seq.load(std::memory_order_relaxed);
   if ((s & 1) || !seq.compare_exchange_strong(s, s + 1, std::memory_order_acquire,
@@ -445,7 +453,7 @@ size_t TokenCache::CountLive(int64_t now) const {
     for (size_t w = 0; w < kWays; ++w) {
       if (Atomic(b.hint[w]).load(std::memory_order_relaxed) != 0 &&
           now < static_cast<int64_t>(
-                    Atomic(b.slot[w].words[kDeadAtWord]).load(std::memory_order_relaxed))) {
+                    Atomic(SlotOf(&b, w).words[kDeadAtWord]).load(std::memory_order_relaxed))) {
         ++live;
       }
     }
