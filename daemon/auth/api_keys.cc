@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "daemon/auth/api_keys.h"
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -15,6 +11,7 @@
 #include "absl/time/time.h"
 #include "daemon/auth/base64url.h"
 #include "daemon/auth/constant_time.h"
+#include "daemon/auth/hmac.h"
 
 namespace tokend::auth {
 namespace {
@@ -192,32 +189,10 @@ bool ApiKeyTable::SameKeysAs(const ApiKeyTable& other) const {
   return true;
 }
 
-struct ApiKeyHasher::Impl {
-  EVP_MD* md = nullptr;
-  EVP_MD_CTX* ctx = nullptr;
-};
-
-ApiKeyHasher::ApiKeyHasher() : impl_(std::make_unique<Impl>()) {
-  impl_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  impl_->ctx = EVP_MD_CTX_new();
-  ERR_clear_error();
-}
-
-ApiKeyHasher::~ApiKeyHasher() {
-  EVP_MD_CTX_free(impl_->ctx);
-  EVP_MD_free(impl_->md);
-}
-
-bool ApiKeyHasher::Digest(std::string_view token, ApiKeyDigest* out) {
-  unsigned int len = 0;
-  if (impl_->md == nullptr || impl_->ctx == nullptr ||
-      EVP_DigestInit_ex2(impl_->ctx, impl_->md, nullptr) != 1 ||
-      EVP_DigestUpdate(impl_->ctx, token.data(), token.size()) != 1 ||
-      EVP_DigestFinal_ex(impl_->ctx, out->data(), &len) != 1 || len != out->size()) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
+ApiKeyDigest ApiKeyDigestOf(std::string_view token) {
+  ApiKeyDigest digest;
+  Sha256(token, digest);
+  return digest;
 }
 
 }  // namespace tokend::auth

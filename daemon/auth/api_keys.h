@@ -15,7 +15,7 @@
 // ApiKeyTable is an immutable lookup table from digest to key, built once per
 // key set and shared by const pointer (every method is const and
 // thread-safe); it is published with the rest of the key set (key_set.h).
-// ApiKeyHasher holds one thread's SHA-256 context: not thread-safe.
+// ApiKeyDigestOf() is a pure function, safe from any thread.
 //
 // Why a lookup by digest is constant-time in the token's content: the token
 // enters only SHA-256, whose running time depends on its length alone. What
@@ -125,25 +125,11 @@ class ApiKeyTable {
   size_t mask_ = 0;          // slots_.size() - 1
 };
 
-// One thread's SHA-256: a pre-fetched digest and a reused context, so a
-// lookup costs one SHA-256 and no allocation. Not thread-safe.
-class ApiKeyHasher {
- public:
-  ApiKeyHasher();
-  ~ApiKeyHasher();
-  ApiKeyHasher(const ApiKeyHasher&) = delete;
-  ApiKeyHasher& operator=(const ApiKeyHasher&) = delete;
-
-  // Digest()
-  //
-  // SHA-256 of `token` into *out. False (with the OpenSSL error queue
-  // cleared) only when OpenSSL fails.
-  [[nodiscard]] bool Digest(std::string_view token, ApiKeyDigest* out);
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
+// ApiKeyDigestOf()
+//
+// SHA-256 of `token`: what a key file stores and a lookup finds. Never
+// fails and never allocates (hmac.h, Sha256()).
+ApiKeyDigest ApiKeyDigestOf(std::string_view token);
 
 }  // namespace tokend::auth
 

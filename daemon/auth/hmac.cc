@@ -86,6 +86,15 @@ bool PaddedState(Alg alg, const uint8_t* key_block, uint8_t pad, ShaState* state
 
 }  // namespace
 
+void Sha256(std::string_view data, std::span<uint8_t, 32> out) {
+  // SHA256_Init, _Update and _Final return 1 whatever their input.
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, data.data(), data.size());
+  SHA256_Final(out.data(), &c);
+  OPENSSL_cleanse(&c, sizeof c);
+}
+
 struct HmacKey::States {
   ShaState inner;  // after absorbing key ^ ipad
   ShaState outer;  // after absorbing key ^ opad

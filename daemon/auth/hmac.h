@@ -13,6 +13,10 @@
 // (BM_HmacEvpCopy / BM_HmacFloor). The hashing itself is the same OpenSSL
 // code either way (its SHA-NI or AVX2 block function).
 //
+// Sha256() hashes with the same functions on a state on the stack, for the
+// same reason: an EVP digest of a 43-byte API key allocates and frees its
+// context on every EVP_DigestInit_ex2.
+//
 // HmacKey is immutable after Create() and may be shared by any number of
 // threads (Compute only reads it). HmacComputer holds one thread's scratch
 // state: one per thread, never shared. Both wipe their states when
@@ -31,6 +35,12 @@
 namespace tokend::auth {
 
 inline constexpr size_t kMaxMacSize = 64;
+
+// Sha256()
+//
+// The SHA-256 of `data`, written to `out`. Never fails and never allocates;
+// the state, which held the tail of `data`, is wiped before it returns.
+void Sha256(std::string_view data, std::span<uint8_t, 32> out);
 
 class HmacKey {
  public:

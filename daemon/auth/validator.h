@@ -92,7 +92,6 @@ class Validator {
 
   const Policy& policy_;
   KeySetReader keys_;
-  ApiKeyHasher api_key_hasher_;
   std::string digest_text_;  // scratch for the revocation check of an API key
   TokenCache* cache_;
   Verifier verifier_;

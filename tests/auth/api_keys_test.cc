@@ -139,6 +139,24 @@ TEST(ApiKeysParseTest, SubjectWithOddBytesIsRefusedWithoutEchoingThem) {
 
 // --- Table --------------------------------------------------------------------
 
+// FIPS 180-4 examples (one block, empty, two blocks), a 43-byte key, and
+// every length around the block boundaries, against OpenSSL's one-shot.
+TEST(ApiKeyDigestTest, IsTheSha256OfTheToken) {
+  EXPECT_EQ(ApiKeyDigestText(ApiKeyDigestOf("abc")),
+            "sha256:ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+  EXPECT_EQ(ApiKeyDigestText(ApiKeyDigestOf("")),
+            "sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+  EXPECT_EQ(
+      ApiKeyDigestText(ApiKeyDigestOf("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+      "sha256:JI1qYdIGOLjlwCaTDD5gOaM85Flk_yFn9uzt1BnbBsE");
+  std::string data;
+  for (size_t n = 0; n <= 200; ++n) {
+    EXPECT_EQ(ApiKeyDigestOf(data), Sha256(data)) << n << " bytes";
+    data.push_back(static_cast<char>('a' + n % 26));
+  }
+  EXPECT_EQ(ApiKeyDigestOf(kToken), Sha256(kToken));
+}
+
 TEST(ApiKeyTableTest, FindsEveryKeyAmongManyAndNothingElse) {
   std::string text;
   for (int i = 0; i < 5000; ++i)

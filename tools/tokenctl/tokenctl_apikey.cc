@@ -87,13 +87,7 @@ bool MakeLine(std::string_view token, const ParsedArgs& args, std::string* line,
     }
     exp = absl::ToUnixSeconds(t);
   }
-  auth::ApiKeyHasher hasher;
-  auth::ApiKeyDigest digest;
-  if (!hasher.Digest(token, &digest)) {
-    *error = "OpenSSL cannot compute SHA-256";
-    return false;
-  }
-  *line = auth::ApiKeyLine(digest, sub, exp);
+  *line = auth::ApiKeyLine(auth::ApiKeyDigestOf(token), sub, exp);
   return true;
 }
 
