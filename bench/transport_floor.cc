@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/server/uring_setup.h"
 #include "protocol/codec.h"
 
 namespace {
@@ -105,15 +106,7 @@ bool FloorServer::Setup(const char* path) {
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   sig_fd_ = ::signalfd(-1, &mask, SFD_CLOEXEC);
 
-  int ret = -EINVAL;
-  for (unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-                         unsigned{IORING_SETUP_COOP_TASKRUN}, 0u}) {
-    io_uring_params p{};
-    p.flags = flags | IORING_SETUP_CQSIZE;
-    p.cq_entries = 8192;
-    ret = io_uring_queue_init_params(512, &ring_, &p);
-    if (ret != -EINVAL) break;
-  }
+  int ret = tokend::server::SetupRing(&ring_, 512, 8192);
   if (ret < 0) {
     std::fprintf(stderr, "tokend-floor-server: io_uring: %s\n", std::strerror(-ret));
     return false;

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "bench/tokend_bench/cpu.h"
+#include "daemon/server/uring_setup.h"
 #include "protocol/codec.h"
 
 namespace tokend::bench {
@@ -538,17 +539,9 @@ void Worker::RunEpoll() {
 bool Worker::SetupUring() {
   // Room for every connection's receive, send and cancellation at once.
   const unsigned entries = static_cast<unsigned>(std::min<size_t>(3 * conns_.size() + 8, 4096));
-  // The newest flags first, as the daemon's loop does; the ring is made on
-  // the thread that submits to it (SINGLE_ISSUER).
-  for (unsigned flags : {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-                         unsigned{IORING_SETUP_COOP_TASKRUN}, 0u}) {
-    io_uring_params p{};
-    p.flags = flags;
-    const int ret = io_uring_queue_init_params(entries, &ring_, &p);
-    if (ret == 0) return true;
-    if (ret != -EINVAL) return false;
-  }
-  return false;
+  // Made as the daemon's loop makes its rings, on the thread that submits to
+  // it (SINGLE_ISSUER).
+  return tokend::server::SetupRing(&ring_, entries, 0) == 0;
 }
 
 io_uring_sqe* Worker::Sqe() {

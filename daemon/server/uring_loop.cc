@@ -41,6 +41,7 @@
 #include "daemon/server/connection.h"
 #include "daemon/server/event_loop.h"
 #include "daemon/server/loop_core.h"
+#include "daemon/server/uring_setup.h"
 #include "daemon/util/log.h"
 
 namespace tokend::server {
@@ -107,27 +108,6 @@ constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 absl::Status UringError(int neg_err, const char* what) {
   return absl::ErrnoToStatus(-neg_err, ErrnoMessage(absl::StrCat("io_uring: ", what), -neg_err));
-}
-
-// SetupRing()
-//
-// io_uring_queue_init_params with the newest flags the kernel accepts.
-// Returns 0 or -errno of the last attempt.
-int SetupRing(io_uring* ring, unsigned sq_entries, unsigned cq_entries) {
-  static constexpr unsigned kFlagSets[] = {
-      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
-      IORING_SETUP_COOP_TASKRUN,
-      0,
-  };
-  int ret = -EINVAL;
-  for (unsigned flags : kFlagSets) {
-    io_uring_params p{};
-    p.flags = flags | IORING_SETUP_CQSIZE;
-    p.cq_entries = cq_entries;
-    ret = io_uring_queue_init_params(sq_entries, ring, &p);
-    if (ret != -EINVAL) return ret;
-  }
-  return ret;
 }
 
 unsigned RoundUpPow2(size_t n) {
