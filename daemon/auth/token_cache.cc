@@ -30,6 +30,9 @@ namespace {
 constexpr size_t kMaxBuckets = (size_t{1} << 32) / TokenCache::kWays;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 constexpr size_t kHugePageBytes = size_t{2} << 20;
+// The share of the slots filled at which the table asks for huge pages
+// (TokenCache::NoteFilledSlot()).
+constexpr size_t kHugePagesAtFraction = 16;
 
 template <typename T>
 std::atomic_ref<T> Atomic(T& word) {
@@ -150,12 +153,10 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
     return absl::InternalError(
         absl::StrCat("token cache: getrandom failed: ", got < 0 ? std::strerror(errno) : "short"));
   }
-  // A table of a huge page or more starts on a huge page boundary and asks
-  // for huge pages: a lookup lands anywhere in the table, and with 4 KiB
-  // pages nearly every one would also miss the TLB. Where transparent huge
-  // pages are off, madvise() fails and the table keeps small pages.
   // The headers, then the slots: both start a cache line (the headers'
-  // bytes are a multiple of 64).
+  // bytes are a multiple of 64). A table of a huge page or more starts on a
+  // huge page boundary, so that it can later be offered to transparent huge
+  // pages (NoteFilledSlot()).
   const size_t header_bytes = num_buckets * sizeof(Bucket);
   const size_t table_bytes = header_bytes + num_buckets * kWays * sizeof(Slot);
   const bool huge = table_bytes >= kHugePageBytes;
@@ -169,12 +170,16 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
   }
   auto table = reinterpret_cast<uintptr_t>(mem);
   if (huge) {
+    // Small pages until NoteFilledSlot() says otherwise, even where the
+    // system's transparent huge pages are "always".
     table = (table + kHugePageBytes - 1) & ~uintptr_t{kHugePageBytes - 1};
-    madvise(reinterpret_cast<void*>(table), table_bytes, MADV_HUGEPAGE);
+    madvise(reinterpret_cast<void*>(table), table_bytes, MADV_NOHUGEPAGE);
   }
   std::unique_ptr<TokenCache> cache(new TokenCache(
       reinterpret_cast<Bucket*>(table), reinterpret_cast<Slot*>(table + header_bytes), num_buckets,
       mem, map_bytes, options.leeway_seconds, hash_key));
+  cache->table_bytes_ = table_bytes;
+  cache->huge_pages_at_ = huge ? std::max<size_t>(1, cache->capacity() / kHugePagesAtFraction) : 0;
   // A plain memset of a dead object may be optimised away; OPENSSL_cleanse
   // is not (as in hmac.cc).
   OPENSSL_cleanse(hash_key, sizeof(hash_key));
@@ -439,11 +444,25 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
   }
   // Steering state is written while the slot is owned, so it follows the
   // order of the writers.
+  const bool was_empty = Atomic(b.hint[victim]).load(std::memory_order_relaxed) == 0;
   Atomic(b.hint[victim]).store(hint, std::memory_order_relaxed);
   Atomic(b.dies[victim]).store(DiesHint(e.dead_at, now), std::memory_order_relaxed);
   Atomic(b.ref[victim]).store(0, std::memory_order_relaxed);
   seq.store(s + 2, std::memory_order_release);
+  if (was_empty) NoteFilledSlot();
   return true;
+}
+
+void TokenCache::NoteFilledSlot() {
+  // A slot is empty only until its first entry, so this runs at most
+  // capacity() times in the cache's life, and stops counting once asked.
+  if (huge_pages_at_ == 0 || huge_pages_asked_.load(std::memory_order_relaxed)) return;
+  if (filled_.fetch_add(1, std::memory_order_relaxed) + 1 < huge_pages_at_) return;
+  if (huge_pages_asked_.exchange(true, std::memory_order_relaxed)) return;
+  // Where transparent huge pages are off, madvise() fails and the table
+  // keeps small pages; already-written pages are merged later by the
+  // kernel's khugepaged, new ones fault in 2 MiB at a time.
+  madvise(buckets_, table_bytes_, MADV_HUGEPAGE);
 }
 
 size_t TokenCache::CountLive(int64_t now) const {

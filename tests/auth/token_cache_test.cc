@@ -3,6 +3,9 @@
 // bypass the cache, and the CLOCK replacement within a bucket.
 #include "daemon/auth/token_cache.h"
 
+#include <unistd.h>
+
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
@@ -77,6 +80,52 @@ TEST(TokenCacheTest, EntryCostsTheBytesTheDocumentsQuote) {
   // README.md, man/tokend.8 and docs/design.md quote these figures.
   EXPECT_EQ(TokenCache::BytesPerEntry(), 264u);
   EXPECT_EQ(TokenCache::kStringBytes, 184u);
+}
+
+// Resident memory of this process, from /proc/self/statm.
+size_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// A few entries in the default-sized table cost a few pages each, not the
+// table: on 2 MiB huge pages from the start, a thousand entries made the
+// whole 264 MB resident (each lands on its own huge page until all are).
+TEST(TokenCacheTest, FewEntriesInALargeTableCostFewPages) {
+  std::unique_ptr<TokenCache> cache = MakeCache(1'000'000);
+  const size_t before = ResidentBytes();
+  FullClaims in;
+  for (int i = 0; i < 1000; ++i) {
+    ASSERT_TRUE(cache->Insert(cache->KeyOf(absl::StrCat("t-", i)), Alg::kHS256, 1, in.view, kNow));
+  }
+  EXPECT_FALSE(cache->huge_pages_asked());
+  // About two 4 KiB pages an entry; 32 MiB leaves room for the test's own.
+  EXPECT_LT(ResidentBytes() - before, size_t{32} << 20);
+}
+
+// The table asks for huge pages when a sixteenth of its slots are filled,
+// not before, and a table under one huge page never does.
+TEST(TokenCacheTest, HugePagesAreAskedForOnceASixteenthIsFilled) {
+  std::unique_ptr<TokenCache> cache = MakeCache(65536);
+  const size_t threshold = cache->capacity() / 16;
+  FullClaims in;
+  for (size_t i = 0; i + 1 < threshold; ++i) {
+    ASSERT_TRUE(cache->Insert(cache->KeyOf(absl::StrCat("t-", i)), Alg::kHS256, 1, in.view, kNow));
+  }
+  EXPECT_FALSE(cache->huge_pages_asked());
+  // Replacing an entry fills no new slot.
+  ASSERT_TRUE(cache->Insert(cache->KeyOf("t-0"), Alg::kHS256, 1, in.view, kNow));
+  EXPECT_FALSE(cache->huge_pages_asked());
+  ASSERT_TRUE(cache->Insert(cache->KeyOf("last"), Alg::kHS256, 1, in.view, kNow));
+  EXPECT_TRUE(cache->huge_pages_asked());
+
+  std::unique_ptr<TokenCache> small = MakeCache(64);
+  for (size_t i = 0; i < small->capacity(); ++i) {
+    (void)small->Insert(small->KeyOf(absl::StrCat("t-", i)), Alg::kHS256, 1, in.view, kNow);
+  }
+  EXPECT_FALSE(small->huge_pages_asked());
 }
 
 TEST(TokenCacheTest, TokenLengthDoesNotChangeWhatAnEntryHolds) {
