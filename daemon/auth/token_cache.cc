@@ -158,7 +158,7 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
   // huge page boundary, so that it can later be offered to transparent huge
   // pages (NoteFilledSlot()).
   const size_t header_bytes = num_buckets * sizeof(Bucket);
-  const size_t table_bytes = header_bytes + num_buckets * kWays * sizeof(Slot);
+  const size_t table_bytes = TableBytes(num_buckets);
   const bool huge = table_bytes >= kHugePageBytes;
   const size_t map_bytes = huge ? table_bytes + kHugePageBytes : table_bytes;
   void* mem = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE,
@@ -178,8 +178,6 @@ absl::StatusOr<std::unique_ptr<TokenCache>> TokenCache::Create(const Options& op
   std::unique_ptr<TokenCache> cache(new TokenCache(
       reinterpret_cast<Bucket*>(table), reinterpret_cast<Slot*>(table + header_bytes), num_buckets,
       mem, map_bytes, options.leeway_seconds, hash_key));
-  cache->table_bytes_ = table_bytes;
-  cache->huge_pages_at_ = huge ? std::max<size_t>(1, cache->capacity() / kHugePagesAtFraction) : 0;
   // A plain memset of a dead object may be optimised away; OPENSSL_cleanse
   // is not (as in hmac.cc).
   OPENSSL_cleanse(hash_key, sizeof(hash_key));
@@ -200,6 +198,10 @@ TokenCache::TokenCache(Bucket* buckets, Slot* slots, size_t num_buckets, void* m
 TokenCache::~TokenCache() { munmap(map_, map_bytes_); }
 
 size_t TokenCache::BytesPerEntry() { return sizeof(Bucket) / kWays + sizeof(Slot); }
+
+size_t TokenCache::TableBytes(size_t num_buckets) {
+  return num_buckets * (sizeof(Bucket) + kWays * sizeof(Slot));
+}
 
 TokenCache::Slot& TokenCache::SlotOf(const Bucket* b, size_t w) const {
   return slots_[static_cast<size_t>(b - buckets_) * kWays + w];
@@ -456,13 +458,15 @@ bool TokenCache::Insert(const TokenCacheKey& key, Alg alg, uint64_t key_fingerpr
 void TokenCache::NoteFilledSlot() {
   // A slot is empty only until its first entry, so this runs at most
   // capacity() times in the cache's life, and stops counting once asked.
-  if (huge_pages_at_ == 0 || huge_pages_asked_.load(std::memory_order_relaxed)) return;
-  if (filled_.fetch_add(1, std::memory_order_relaxed) + 1 < huge_pages_at_) return;
+  const size_t table_bytes = TableBytes(num_buckets_);
+  if (table_bytes < kHugePageBytes || huge_pages_asked_.load(std::memory_order_relaxed)) return;
+  const size_t at = std::max<size_t>(1, capacity() / kHugePagesAtFraction);
+  if (filled_.fetch_add(1, std::memory_order_relaxed) + 1 < at) return;
   if (huge_pages_asked_.exchange(true, std::memory_order_relaxed)) return;
   // Where transparent huge pages are off, madvise() fails and the table
   // keeps small pages; already-written pages are merged later by the
   // kernel's khugepaged, new ones fault in 2 MiB at a time.
-  madvise(buckets_, table_bytes_, MADV_HUGEPAGE);
+  madvise(buckets_, table_bytes, MADV_HUGEPAGE);
 }
 
 size_t TokenCache::CountLive(int64_t now) const {

@@ -308,8 +308,10 @@ class TokenCache {
   // buckets has more of them; {nullptr, kWays} when both are full.
   std::pair<Bucket*, size_t> FreeSlot(const std::array<Bucket*, 2>& buckets, int64_t now) const;
   // Counts an insert into a never-used slot, and asks for huge pages for
-  // the table once huge_pages_at_ of them are filled.
+  // a table of 2 MiB or more once a sixteenth of its slots are filled.
   void NoteFilledSlot();
+  // Bytes of the headers and slots of a table of `num_buckets`.
+  static size_t TableBytes(size_t num_buckets);
   // The bucket CLOCK evicts from when both are full.
   static Bucket* ClockBucket(const std::array<Bucket*, 2>& buckets, const TokenCacheKey& key);
   Found LookupIn(Bucket& b, const TokenCacheKey& key, uint16_t hint, int64_t now,
@@ -321,14 +323,12 @@ class TokenCache {
   void* map_;  // the mapping, of which buckets_ and slots_ are an aligned part
   size_t map_bytes_;
   int64_t leeway_;
-  TokenTagger tagger_;        // wipes its key when destroyed
-  size_t table_bytes_ = 0;    // headers and slots, from buckets_
-  size_t huge_pages_at_ = 0;  // filled slots that trigger madvise; 0: never (under 2 MiB)
-  // Written by inserts into empty slots only, on a line of their own so
-  // that no lookup's line is.
+  TokenTagger tagger_;  // wipes its key when destroyed
+  // Written by inserts into empty slots only, on a line of their own (the
+  // object's last: its size is a multiple of this alignment) so that no
+  // lookup's line is.
   alignas(64) std::atomic<size_t> filled_{0};
   std::atomic<bool> huge_pages_asked_{false};
-  char pad_[64 - sizeof(std::atomic<size_t>) - sizeof(std::atomic<bool>)] = {};
 };
 
 }  // namespace tokend::auth
