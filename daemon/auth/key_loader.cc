@@ -325,7 +325,11 @@ absl::StatusOr<std::string> SiblingIssuer(const std::string& path) {
   struct stat st;
   if (::stat(iss_path.c_str(), &st) != 0) return std::string();
   std::string text;
-  if (absl::Status s = ReadRegularFile(iss_path, kMaxKeyFileBytes, text); !s.ok()) return s;
+  if (absl::Status s = ReadRegularFile(iss_path, kMaxKeyFileBytes, text); !s.ok()) {
+    // Removed since the stat: as if it had been missing then.
+    if (absl::IsNotFound(s)) return std::string();
+    return s;
+  }
   if (text.ends_with('\n')) text.pop_back();
   if (text.ends_with('\r')) text.pop_back();
   if (text.empty() || std::any_of(text.begin(), text.end(), [](char c) {
@@ -484,10 +488,17 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
       struct stat est;
       if (::stat(full.c_str(), &est) != 0) {  // follows symbolic links
         const int err = errno;
-        if (err == ENOENT) {
+        if (err != ENOENT) {
+          return absl::InternalError(absl::StrCat(full, ": cannot stat: ", ErrnoText(err)));
+        }
+        // Nothing there, not even a link: removed since the listing. Left
+        // out, as if the listing had come a moment later; the watcher
+        // reloads on the removal (or a re-creation) anyway.
+        if (::lstat(full.c_str(), &est) != 0 && errno == ENOENT) continue;
+        if (S_ISLNK(est.st_mode)) {
           return absl::NotFoundError(absl::StrCat(full, ": dangling symbolic link"));
         }
-        return absl::InternalError(absl::StrCat(full, ": cannot stat: ", ErrnoText(err)));
+        // A file put back since the stat above: est is what is there now.
       }
       if (S_ISDIR(est.st_mode)) continue;  // not recursive
       if (FormOf(name) == FileForm::kIssuer) {
@@ -506,11 +517,15 @@ absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path) {
         loaded.warnings.push_back(absl::StrCat(full, ": not a regular file; skipped"));
         continue;
       }
+      // A file gone when it is opened was removed since the listing: left
+      // out, as above.
       if (IsApiKeysFile(name)) {
-        if (absl::Status s = LoadApiKeysFile(full, &loaded); !s.ok()) return s;
+        absl::Status s = LoadApiKeysFile(full, &loaded);
+        if (!s.ok() && !absl::IsNotFound(s)) return s;
         continue;
       }
       absl::StatusOr<std::vector<KeyMaterial>> keys = LoadFile(full, name, &loaded.warnings);
+      if (absl::IsNotFound(keys.status())) continue;
       if (!keys.ok()) return keys.status();
       WarnIfWorldReadable(full, est, &loaded.warnings);
       for (KeyMaterial& m : *keys) loaded.keys.push_back(std::move(m));

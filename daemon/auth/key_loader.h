@@ -60,7 +60,9 @@ std::string NotAKeyFileReason(std::string_view name);
 // files, subdirectories and files refused by NotAKeyFileReason() are skipped,
 // the last with a warning). A missing path or an empty
 // directory yields no keys and a warning. Fails on the first unreadable or
-// invalid file.
+// invalid file, or dangling symbolic link. An entry removed between the
+// directory's listing and its reading is left out, as if the listing had
+// come a moment later: a reload racing a removal is not a failed load.
 absl::StatusOr<LoadedKeys> LoadKeyMaterial(const std::string& path);
 
 // LoadKeyring()

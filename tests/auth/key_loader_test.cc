@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "daemon/auth/base64url.h"
@@ -419,6 +421,37 @@ TEST_F(KeyLoaderTest, DanglingLinkIsAnErrorNamingIt) {
   Link(dir_ + "/nowhere", "keys/gone");
   const absl::Status s = LoadError(dir_ + "/keys");
   EXPECT_NE(s.message().find("gone"), std::string::npos) << s;
+}
+
+// A file removed between the directory's listing and its reading is as if
+// never listed: the load is the set without it, not an error (a Secret
+// update, an editor or an operator deleting a key while a reload runs; the
+// watcher reloads again on the removal). A dangling link stays an error.
+TEST_F(KeyLoaderTest, FileRemovedWhileTheDirectoryIsReadIsLeftOut) {
+  Write("keys/k1", kSecret64);
+  const std::string victim = dir_ + "/keys/k2";
+  const std::string staging = dir_ + "/keys/.k2.tmp";  // dot files are not read
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    while (!stop.load()) {
+      {
+        std::ofstream out(staging, std::ios::binary | std::ios::trunc);
+        out << kSecret64;
+      }
+      ::chmod(staging.c_str(), 0600);
+      ::rename(staging.c_str(), victim.c_str());  // whole, as tools write keys
+      ::unlink(victim.c_str());
+    }
+  });
+  int failures = 0;
+  std::string first_error;
+  for (int i = 0; i < 20000; ++i) {
+    absl::StatusOr<LoadedKeys> r = LoadKeyMaterial(dir_ + "/keys");
+    if (!r.ok() && failures++ == 0) first_error = std::string(r.status().message());
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(failures, 0) << first_error;
 }
 
 TEST_F(KeyLoaderTest, MissingPathOrEmptyDirectoryGivesNoKeysAndAWarning) {
